@@ -1,0 +1,421 @@
+package shift
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// quantity is one figure the report gives an interval for: a weighted sum
+// of the per-series estimation errors.
+type quantity struct {
+	est   float64
+	terms []weighted
+	draws []float64
+}
+
+type weighted struct {
+	s int
+	w float64
+}
+
+func (q *quantity) interval() Interval {
+	sort.Float64s(q.draws)
+	lo, hi := quantile(q.draws, 0.025), quantile(q.draws, 0.975)
+	// The draws are of the error (estimate − truth), so the interval for
+	// the truth is the estimate minus the error's upper and lower quantiles.
+	return Interval{Estimate: q.est, Low: q.est - hi, High: q.est - lo}
+}
+
+func quantile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	h := p * float64(len(sorted)-1)
+	i := int(h)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+func (e *estimation) run(d Data) (*Report, error) {
+	camp := e.camp
+	targeted := map[string]bool{}
+	for _, c := range camp.Categories {
+		targeted[c] = true
+		if !slices.Contains(e.categories, c) {
+			e.warnf("The campaign targets %q but there are no contact counts for that category.", c)
+		}
+	}
+	if e.start-e.bStart < 365 {
+		e.warnf("Only %d days of data before the campaign: with less than a year the baseline has not seen a full winter, so its weather effects and trend are uncertain.", e.start-e.bStart)
+	}
+	for _, other := range d.Campaigns {
+		if other.Name == camp.Name {
+			continue
+		}
+		os, oe := dayNumber(other.Start), dayNumber(other.End)
+		if oe >= e.bStart && os < e.start && overlaps(other.Categories, camp.Categories) {
+			e.warnf("Campaign %q (%s to %s) ran during this campaign's baseline for the same categories, so the baseline may already include its effect.",
+				other.Name, other.Start.Format(time.DateOnly), other.End.Format(time.DateOnly))
+		}
+	}
+	e.checkGaps(targeted)
+
+	// Fit every channel for the targeted categories, and the phone for the
+	// others as a control.
+	var fits []*fittedSeries
+	keys := make([]seriesKey, 0, len(e.series))
+	for k := range e.series {
+		if targeted[k.cat] || e.kind(k.ch) == kindPhone {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].cat != keys[j].cat {
+			return keys[i].cat < keys[j].cat
+		}
+		return keys[i].ch < keys[j].ch
+	})
+	for _, k := range keys {
+		fs, err := e.fitSeries(k, e.bStart, e.start, e.start, e.end)
+		if err != nil {
+			if targeted[k.cat] {
+				e.warnf("No baseline could be fitted for %s contacts about %s (%v); they are left out.", k.ch, k.cat, err)
+			}
+			continue
+		}
+		fs.targeted = targeted[k.cat]
+		fits = append(fits, fs)
+	}
+	r := &Report{
+		Campaign:        camp.Name,
+		Description:     camp.Description,
+		Categories:      slices.Clone(camp.Categories),
+		Period:          Period{fmtDay(e.start), fmtDay(e.end)},
+		BaselinePeriod:  Period{fmtDay(e.bStart), fmtDay(e.start - 1)},
+		ByCategory:      map[string]CategoryResult{},
+		ChangeByChannel: map[string]Interval{},
+	}
+	e.fitWarnings(fits)
+
+	// Costs in force when the campaign started.
+	costs := map[string]CostUsed{}
+	for _, ch := range e.channels {
+		if !slices.ContainsFunc(fits, func(f *fittedSeries) bool { return f.key.ch == ch && f.targeted }) {
+			continue
+		}
+		c, w := chooseCost(d.Costs, ch, e.opt.PhoneChannel, e.start, e.end)
+		e.warnings = append(e.warnings, w...)
+		costs[ch] = c
+		r.Costs = append(r.Costs, c)
+	}
+
+	// Point estimates and the weights that turn per-series errors into the
+	// errors of each reported figure.
+	newQ := func() *quantity { return &quantity{} }
+	avoidedCat, addedCat := map[string]*quantity{}, map[string]*quantity{}
+	changeCh := map[string]*quantity{}
+	total, added, netFull, netMarg, control := newQ(), newQ(), newQ(), newQ(), newQ()
+	var controlCats []string
+	for s, fs := range fits {
+		diff := fs.predSum - fs.actualSum // calls avoided, or contacts lost
+		switch {
+		case !fs.targeted:
+			control.est += diff
+			control.terms = append(control.terms, weighted{s, 1})
+			controlCats = append(controlCats, fs.key.cat)
+			continue
+		case fs.kind == kindPhone:
+			q := avoidedCat[fs.key.cat]
+			if q == nil {
+				q = newQ()
+				avoidedCat[fs.key.cat] = q
+			}
+			q.est += diff
+			q.terms = append(q.terms, weighted{s, 1})
+			total.est += diff
+			total.terms = append(total.terms, weighted{s, 1})
+			c := costs[fs.key.ch]
+			netFull.est += diff * c.FullyLoaded
+			netFull.terms = append(netFull.terms, weighted{s, c.FullyLoaded})
+			netMarg.est += diff * c.Marginal
+			netMarg.terms = append(netMarg.terms, weighted{s, c.Marginal})
+			r.BaselineCalls += fs.predSum
+			r.ActualCalls += fs.actualSum
+			continue
+		}
+		q := changeCh[fs.key.ch]
+		if q == nil {
+			q = newQ()
+			changeCh[fs.key.ch] = q
+		}
+		q.est -= diff
+		q.terms = append(q.terms, weighted{s, -1})
+		if fs.kind != kindDigital {
+			continue
+		}
+		q = addedCat[fs.key.cat]
+		if q == nil {
+			q = newQ()
+			addedCat[fs.key.cat] = q
+		}
+		q.est -= diff
+		q.terms = append(q.terms, weighted{s, -1})
+		added.est -= diff
+		added.terms = append(added.terms, weighted{s, -1})
+		c := costs[fs.key.ch]
+		// Net saving subtracts the cost of the added digital contacts:
+		// −cost × (actual − predicted) = cost × diff.
+		netFull.est += diff * c.FullyLoaded
+		netFull.terms = append(netFull.terms, weighted{s, c.FullyLoaded})
+		netMarg.est += diff * c.Marginal
+		netMarg.terms = append(netMarg.terms, weighted{s, c.Marginal})
+	}
+	all := []*quantity{total, added, netFull, netMarg, control}
+	for _, m := range []map[string]*quantity{avoidedCat, addedCat, changeCh} {
+		for _, k := range sortedKeys(m) {
+			all = append(all, m[k])
+		}
+	}
+	e.bootstrap(fits, all)
+
+	r.AvoidedCalls = total.interval()
+	r.AddedDigital = added.interval()
+	r.NetSaving.FullyLoaded = netFull.interval()
+	r.NetSaving.Marginal = netMarg.interval()
+	for _, cat := range camp.Categories {
+		cr := CategoryResult{Targeted: true}
+		if q := avoidedCat[cat]; q != nil {
+			cr.Interval = q.interval()
+		}
+		if q := addedCat[cat]; q != nil {
+			cr.AddedDigital = q.interval()
+		}
+		for _, fs := range fits {
+			if fs.key.cat == cat && fs.kind == kindPhone {
+				cr.BaselineCalls += fs.predSum
+				cr.ActualCalls += fs.actualSum
+			}
+		}
+		r.ByCategory[cat] = cr
+	}
+	for ch, q := range changeCh {
+		r.ChangeByChannel[ch] = q.interval()
+	}
+	if len(control.terms) > 0 {
+		ci := control.interval()
+		slices.Sort(controlCats)
+		r.Control = &Control{Categories: slices.Compact(controlCats), AvoidedCalls: ci}
+		if ci.Low > 0 || ci.High < 0 {
+			e.warnf("The categories the campaign did not target (%s) also show a change in calls (%s, interval %s to %s): something other than the campaign moved demand, so part of the estimate may not be the campaign's doing.",
+				strings.Join(r.Control.Categories, ", "), formatCount(ci.Estimate), formatCount(ci.Low), formatCount(ci.High))
+		}
+	}
+	r.NetSaving.Note = costBasisNote(r.NetSaving)
+	r.Naive = e.naive(fits)
+	r.Backtest = e.backtest(fits)
+	r.Daily = e.daily(fits, costs)
+	for _, fs := range fits {
+		if fs.targeted {
+			r.Fits = append(r.Fits, fs.summary)
+		}
+	}
+	r.Model = e.modelText(fits)
+	r.IntervalMethod = fmt.Sprintf("95%% interval from %d seeded moving-block bootstrap resamples (blocks of %d days, the same days for every channel and category so that shared weather shocks stay together): each resample re-weights the baseline's residuals to refit the model by one linearised (Newton) step, and adds day-to-day noise resampled from the baseline's residuals, aligned by weekday, to the campaign period.",
+		e.opt.Draws, e.opt.BlockDays)
+	r.Warnings = e.warnings
+	if r.Warnings == nil {
+		r.Warnings = []string{}
+	}
+	return r, nil
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkGaps warns about days without weather and missing contact rows in
+// the baseline and campaign periods of the targeted categories.
+func (e *estimation) checkGaps(targeted map[string]bool) {
+	noWeather := func(from, to int) (n int, firstDay int) {
+		firstDay = -1
+		for d := from; d <= to; d++ {
+			if e.sev[d-e.first] < 0 {
+				if firstDay < 0 {
+					firstDay = d
+				}
+				n++
+			}
+		}
+		return n, firstDay
+	}
+	if n, f := noWeather(e.start, e.end); n > 0 {
+		e.warnf("%d campaign days have no weather recorded (first %s); those days are left out of the estimate, so it covers less than the whole campaign.", n, fmtDay(f))
+	}
+	if n, f := noWeather(e.bStart, e.start-1); n > 0 {
+		e.warnf("%d baseline days have no weather recorded (first %s); the baseline is fitted without them.", n, fmtDay(f))
+	}
+	for _, k := range sortedSeriesKeys(e.series) {
+		if !targeted[k.cat] {
+			continue
+		}
+		y, closed := e.series[k], e.closed[k.ch]
+		for _, span := range []struct {
+			what     string
+			from, to int
+		}{{"campaign", e.start, e.end}, {"baseline", e.bStart, e.start - 1}} {
+			n, f := 0, -1
+			for d := span.from; d <= span.to; d++ {
+				i := d - e.first
+				if math.IsNaN(y[i]) && !closed[i] {
+					if f < 0 {
+						f = d
+					}
+					n++
+				}
+			}
+			if n > 0 {
+				e.warnf("%s contacts about %s are missing on %d %s days (first %s); those days are left out.", k.ch, k.cat, n, span.what, fmtDay(f))
+			}
+		}
+	}
+	for _, ch := range e.channels {
+		n := 0
+		closed := e.closed[ch]
+		for d := e.start; d <= e.end; d++ {
+			wd := weekdayOf(d)
+			if closed[d-e.first] && !e.weekdayShut(ch, wd) {
+				n++
+			}
+		}
+		if n > 0 {
+			e.warnf("The %s channel recorded no contacts at all on %d campaign days when it is normally open (bank holidays or an outage); they are treated as closures.", ch, n)
+		}
+	}
+}
+
+// weekdayShut reports whether the channel is closed on every baseline day
+// of that weekday, i.e. the closure is structural.
+func (e *estimation) weekdayShut(ch string, wd time.Weekday) bool {
+	closed := e.closed[ch]
+	for d := e.bStart; d < e.start; d++ {
+		if weekdayOf(d) == wd && !closed[d-e.first] {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedSeriesKeys(m map[seriesKey][]float64) []seriesKey {
+	keys := make([]seriesKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].cat != keys[j].cat {
+			return keys[i].cat < keys[j].cat
+		}
+		return keys[i].ch < keys[j].ch
+	})
+	return keys
+}
+
+// fitWarnings flags baselines that fit badly or rely on merged weather levels.
+func (e *estimation) fitWarnings(fits []*fittedSeries) {
+	mergedUsed := map[int]int{}
+	for _, fs := range fits {
+		if !fs.targeted {
+			continue
+		}
+		if fs.phi > 2.5 {
+			e.warnf("The baseline for %s contacts about %s fits poorly: day-to-day variation is %.1f times what chance alone explains, so the interval is wider and the model may be missing something (a holiday pattern, an earlier campaign, a change in how contacts are counted).", fs.key.ch, fs.key.cat, fs.phi)
+		}
+		if fs.kind != kindPhone {
+			continue
+		}
+		for lv, to := range fs.cols.merged {
+			for t, p := range fs.pred {
+				if !math.IsNaN(p) && int(e.sev[e.start+t-e.first]) == lv {
+					mergedUsed[lv] = to
+				}
+			}
+		}
+	}
+	for _, lv := range []int{1, 2, 3} {
+		if to, ok := mergedUsed[lv]; ok {
+			e.warnf("Weather severity %d happened during the campaign but on fewer than %d days of the baseline; those days are predicted as severity %d, which understates (or overstates) the calls the weather would have caused.", lv, minLevelDays, to)
+		}
+	}
+}
+
+// bootstrap fills every quantity's draws of its estimation error.
+func (e *estimation) bootstrap(fits []*fittedSeries, qs []*quantity) {
+	B, L := e.opt.Draws, e.opt.BlockDays
+	n := e.start - e.bStart
+	T := e.end - e.start + 1
+	L = min(L, n)
+	rng := rand.New(rand.NewPCG(e.opt.Seed, 0x5eed))
+	errs := make([]float64, len(fits))
+	for _, q := range qs {
+		q.draws = make([]float64, B)
+	}
+	nb := (n + L - 1) / L
+	for b := 0; b < B; b++ {
+		clear(errs)
+		// Estimation error of the baseline: resampled blocks of each
+		// day's influence on the predicted total.
+		for k := 0; k < nb; k++ {
+			s := rng.IntN(n - L + 1)
+			ln := min(L, n-k*L)
+			for si, fs := range fits {
+				errs[si] += fs.zcum[s+ln] - fs.zcum[s]
+			}
+		}
+		// Noise in the campaign's own counts: baseline residuals from
+		// blocks that start on the same weekday, scaled to today's counts.
+		for t0 := 0; t0 < T; t0 += L {
+			ln := min(L, T-t0)
+			a0 := ((e.start+t0-e.bStart)%7 + 7) % 7
+			var s int
+			if a0 <= n-ln {
+				s = a0 + 7*rng.IntN((n-ln-a0)/7+1)
+			} else {
+				s = rng.IntN(n - ln + 1)
+			}
+			for si, fs := range fits {
+				var acc float64
+				for i := 0; i < ln; i++ {
+					acc += fs.sqrtAct[t0+i] * fs.pearson[s+i]
+				}
+				errs[si] -= acc
+			}
+		}
+		for _, q := range qs {
+			var v float64
+			for _, t := range q.terms {
+				v += t.w * errs[t.s]
+			}
+			q.draws[b] = v
+		}
+	}
+}
