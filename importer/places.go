@@ -43,6 +43,8 @@ func importPostcodes(ctx context.Context, tx *store.Tx, src *Source) (int, error
 		n++
 		p := signpost.Postcode{Postcode: r.Postcode("postcode"), WardCode: r.Required("ward_code"), Lat: r.Lat("lat"), Lon: r.Lon("lon")}
 		checkWard(r, wards, p.WardCode)
+		// A postcode listed twice is not an error: directories re-use
+		// codes, and the last row wins as it would on a re-import.
 		// Once a problem is found nothing will be kept, so stop writing and
 		// only keep reading to report every bad row.
 		if r.OK() && src.problems.Len() == 0 {

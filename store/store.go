@@ -74,7 +74,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
-		write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-65536)")
 		if err != nil {
 			read.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/web"
+)
+
+func runServe(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("serve", "[--demo] [--addr HOST:PORT] [--db DSN]", env)
+	dsn := addDBFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	demoData := fs.Bool("demo", false, "load the fictional Northdale council and a snow-day scenario (only adds notices to an empty database)")
+	council := fs.String("council-name", "", "the council's name, shown on every page (default: Northdale Council with --demo)")
+	service := fs.String("service-name", "Service disruptions", "the service's name in the header")
+	brand := fs.String("brand-colour", "#1d70b8", "the council's brand colour, #rrggbb")
+	logo := fs.String("logo-url", "", "the council's logo: a same-origin path or data: URL")
+	baseURL := fs.String("base-url", "", "the public address of the site, for feeds and links (default http://ADDR)")
+	contactURL := fs.String("contact-url", "", "where residents can contact the council")
+	logFormat := fs.String("log-format", "text", "text or json")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	logger, err := newLogger(env, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *demoData {
+		if err := demo.Load(ctx, db, time.Now()); err != nil {
+			return err
+		}
+		if *council == "" {
+			*council = demo.Council
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return signpost.Errorf(signpost.EUNAVAILABLE, "cannot listen on %s: %v", *addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	if *baseURL == "" {
+		*baseURL = url
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db, string(db.Engine())))
+	srv, err := web.NewServer(web.Config{
+		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
+		BaseURL: strings.TrimSuffix(*baseURL, "/"), ContactURL: *contactURL,
+	}, web.Deps{
+		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(env.stdout, "Signpost is serving %s at %s\n", *council, url)
+	logger.Info("serving", "addr", ln.Addr().String(), "db", string(db.Engine()))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), *shutdown)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+func newLogger(env *environment, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, signpost.Errorf(signpost.EINVALID, "--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(env.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.stderr, opts)), nil
+	}
+	return nil, signpost.Errorf(signpost.EINVALID, "--log-format %q: want text or json", format)
+}
