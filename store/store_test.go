@@ -188,7 +188,9 @@ func TestNoticeValidation(t *testing.T) {
 			code   string
 		}{
 			{"ok", func(*signpost.NoticeInput) {}, ""},
-			{"unknown place", func(in *signpost.NoticeInput) { in.Places = []signpost.PlaceRef{{Kind: signpost.PlaceSchool, ID: "999"}} }, signpost.EINVALID},
+			{"unknown place", func(in *signpost.NoticeInput) {
+				in.Places = []signpost.PlaceRef{{Kind: signpost.PlaceSchool, ID: "999"}}
+			}, signpost.EINVALID},
 			{"no places", func(in *signpost.NoticeInput) { in.Places = nil }, signpost.EINVALID},
 			{"bad category", func(in *signpost.NoticeInput) { in.Category = "weather" }, signpost.EINVALID},
 			{"bad status", func(in *signpost.NoticeInput) { in.Status = "shut" }, signpost.EINVALID},

@@ -32,7 +32,7 @@ func runNotice(ctx context.Context, args []string, env *environment) error {
 // current values on update.
 type noticeFlags struct {
 	category, status, headline, body, starts, ends *string
-	places                                          stringList
+	places                                         stringList
 }
 
 func addNoticeFlags(fs *flag.FlagSet) *noticeFlags {
