@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/signpost-uk/signpost"
+)
+
+// Channels a request is counted under.
+const (
+	channelWeb  = "web"
+	channelFeed = "feed"
+	channelAPI  = "api"
+)
+
+// contactBatch adds up digital contacts in memory so that counting costs a
+// request one map increment; Run flushes the totals to the ContactCounter.
+type contactBatch struct {
+	mu     sync.Mutex
+	counts map[contactKey]int
+}
+
+type contactKey struct {
+	day      string // YYYY-MM-DD in the council's timezone
+	channel  string
+	category string
+}
+
+func newContactBatch() *contactBatch {
+	return &contactBatch{counts: map[contactKey]int{}}
+}
+
+// count records one contact; it never blocks on I/O and never fails.
+func (s *Server) count(channel string, category signpost.Category) {
+	if s.counts == nil {
+		return
+	}
+	k := contactKey{day: s.now().In(s.loc).Format(time.DateOnly), channel: channel, category: contactCategory(category)}
+	s.counts.mu.Lock()
+	s.counts.counts[k]++
+	s.counts.mu.Unlock()
+}
+
+// contactCategory maps a notice category onto the contact centre's
+// categories (schools, roads, waste, other); anything not about one service,
+// such as a postcode check, is "other".
+func contactCategory(c signpost.Category) string {
+	switch c {
+	case signpost.CategorySchools, signpost.CategoryRoads, signpost.CategoryWaste:
+		return string(c)
+	}
+	return "other"
+}
+
+// flushCounts hands the totals to the counter. Counts that fail to save are
+// put back for the next flush rather than lost.
+func (s *Server) flushCounts(ctx context.Context) {
+	if s.counts == nil {
+		return
+	}
+	s.counts.mu.Lock()
+	batch := s.counts.counts
+	s.counts.counts = make(map[contactKey]int, len(batch))
+	s.counts.mu.Unlock()
+	for k, n := range batch {
+		day, err := time.ParseInLocation(time.DateOnly, k.day, s.loc)
+		if err == nil {
+			err = s.deps.Counter.CountContacts(ctx, day, k.channel, k.category, n)
+		}
+		if err != nil {
+			s.log.Warn("count contacts failed", "channel", k.channel, "category", k.category, "n", n, "err", err)
+			s.counts.mu.Lock()
+			s.counts.counts[k] += n
+			s.counts.mu.Unlock()
+		}
+	}
+}

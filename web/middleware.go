@@ -1,0 +1,245 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// maxBodyBytes bounds every request body; the public site takes none, the
+// screening API takes a post's text.
+const maxBodyBytes = 1 << 20
+
+// securityHeaders go on every response. The CSP allows no inline script or
+// style; JSON-LD in <script type="application/ld+json"> is data, which
+// browsers do not execute, so script-src does not need to allow it.
+var securityHeaders = [][2]string{
+	{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Referrer-Policy", "strict-origin-when-cross-origin"},
+	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"},
+	{"X-Frame-Options", "DENY"},
+	{"Cross-Origin-Opener-Policy", "same-origin"},
+}
+
+// middleware wraps the mux with what every request gets: security headers,
+// a body size limit, panic recovery, metrics and a log line, plus our own
+// 404 and 405 pages in place of the mux's plain-text ones.
+func (s *Server) middleware(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h := w.Header()
+		for _, kv := range securityHeaders {
+			h.Set(kv[0], kv[1])
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		_, pattern := mux.Handler(r)
+		route := routeLabel(pattern)
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "route", route, "method", r.Method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !sw.wroteHeader {
+					s.errorPage(sw, r, http.StatusInternalServerError, "")
+				}
+			}
+			s.observe(r, route, sw.status(), time.Since(start), sw.bytes)
+		}()
+		if pattern == "" {
+			s.unmatched(sw, r, mux)
+			return
+		}
+		mux.ServeHTTP(sw, r)
+	})
+}
+
+// routeLabel keeps metrics and logs to the registered patterns: raw paths
+// would hold postcodes and grow without bound.
+func routeLabel(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	return pattern
+}
+
+// unmatched replaces the mux's plain-text 404 and 405 with our pages (or
+// JSON under /api/), keeping its Allow header; redirects pass through.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	h, _ := mux.Handler(r)
+	cw := &captureWriter{header: http.Header{}}
+	h.ServeHTTP(cw, r)
+	switch cw.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", cw.header.Get("Allow"))
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "")
+	case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusFound, http.StatusTemporaryRedirect:
+		if loc := cw.header.Get("Location"); loc != "" {
+			w.Header().Set("Location", loc)
+		}
+		w.WriteHeader(cw.status)
+	default:
+		s.errorPage(w, r, http.StatusNotFound, "")
+	}
+}
+
+// captureWriter records what the mux's own error handlers would write.
+type captureWriter struct {
+	header http.Header
+	status int
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// statusWriter remembers the status and size for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+	bytes       int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = http.StatusOK, true
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) status() int {
+	if !w.wroteHeader {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// observe records metrics and logs the request. Successful requests log at
+// Debug: on a snow day they number thousands a second and the metrics
+// already count them; client errors log at Info and server errors at Error.
+// Neither the query string nor the client address is logged (postcodes and
+// IPs are personal data), and the path only as its route pattern.
+func (s *Server) observe(r *http.Request, route string, status int, d time.Duration, n int) {
+	s.metrics.observe(route, status, d)
+	level := slog.LevelDebug
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status >= 400:
+		level = slog.LevelInfo
+	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	s.log.LogAttrs(ctx, level, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int("bytes", n),
+		slog.Duration("duration", d),
+	)
+}
+
+// metrics are the HTTP request counters and latency histograms, labelled by
+// route pattern and status code.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signpost_http_requests_total",
+			Help: "HTTP requests served, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "signpost_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by route pattern and status code.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+		}, []string{"route", "code"}),
+	}
+	// A second Server on the same registry (a restart in tests) shares the
+	// collectors already there.
+	var are prometheus.AlreadyRegisteredError
+	if err := reg.Register(m.requests); errors.As(err, &are) {
+		m.requests = are.ExistingCollector.(*prometheus.CounterVec)
+	} else if err != nil {
+		return nil, fmt.Errorf("register web metrics: %w", err)
+	}
+	if err := reg.Register(m.latency); errors.As(err, &are) {
+		m.latency = are.ExistingCollector.(*prometheus.HistogramVec)
+	} else if err != nil {
+		return nil, fmt.Errorf("register web metrics: %w", err)
+	}
+	return m, nil
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	code := statusText(status)
+	m.requests.WithLabelValues(route, code).Inc()
+	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
+}
+
+// statusText avoids an allocation for the common codes.
+func statusText(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 304:
+		return "304"
+	case 400:
+		return "400"
+	case 404:
+		return "404"
+	}
+	return strconv.Itoa(code)
+}
+
+// isAPI reports whether a request wants JSON errors rather than pages.
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// ready wraps the readiness func with a timeout so /readyz answers promptly.
+func (s *Server) ready(ctx context.Context) error {
+	if s.deps.Ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.deps.Ready(ctx)
+}

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/signpost-uk/signpost"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages holds one template set per page, each the layout plus that page.
+type pages struct {
+	sets map[string]*template.Template
+	site siteView
+	loc  *time.Location
+}
+
+// siteView is what every page shows about the council.
+type siteView struct {
+	CouncilName string
+	ServiceName string
+	LogoURL     string
+	BrandColour string
+	ContactURL  string
+}
+
+// page is the data every template gets; Data is the page's own.
+type page struct {
+	Site        siteView
+	Title       string
+	Error       bool
+	Nav         []navItem
+	Breadcrumbs []link
+	Canonical   string
+	FeedQuery   string
+	FeedTitle   string
+	JSONLD      any // marshalled and escaped by html/template in the script element
+	Now         time.Time
+	Data        any
+}
+
+type navItem struct {
+	Href, Label string
+	Active      bool
+}
+
+type link struct{ Href, Label string }
+
+type tagView struct{ Label, Class string }
+
+var pageNames = []string{"home", "area", "notice", "place", "list", "error"}
+
+func newPages(cfg Config) (*pages, error) {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("web: timezone %q: %w", cfg.Timezone, err)
+	}
+	p := &pages{
+		sets: map[string]*template.Template{},
+		site: siteView{CouncilName: cfg.CouncilName, ServiceName: cfg.ServiceName, LogoURL: cfg.LogoURL, BrandColour: cfg.BrandColour, ContactURL: cfg.ContactURL},
+		loc:  loc,
+	}
+	funcs := template.FuncMap{
+		"when":       func(t any) string { return formatWhen(t, loc) },
+		"iso":        func(t any) string { return formatISO(t, loc) },
+		"tag":        statusTag,
+		"km":         func(f float64) string { return fmt.Sprintf("%.1f km", f) },
+		"paragraphs": paragraphs,
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	for _, name := range pageNames {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("web: clone layout: %w", err)
+		}
+		files := []string{"templates/" + name + ".html"}
+		if name == "list" {
+			// The list pages reuse the place page's tables; list.html's
+			// "content" replaces place.html's.
+			files = []string{"templates/place.html", "templates/list.html"}
+		}
+		if t, err = t.ParseFS(templateFS, files...); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+		p.sets[name] = t
+	}
+	return p, nil
+}
+
+// render executes a page into bytes; the caller caches them.
+func (p *pages) render(name string, pg *page) ([]byte, error) {
+	t, ok := p.sets[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	pg.Site = p.site
+	pg.Nav = navFor(pg.Canonical)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// navFor marks the header link for the section a path belongs to.
+func navFor(path string) []navItem {
+	items := []navItem{
+		{Href: "/", Label: "Disruptions"},
+		{Href: "/schools", Label: "Schools"},
+		{Href: "/routes", Label: "Gritting"},
+		{Href: "/rounds", Label: "Bins"},
+		{Href: "/wards", Label: "Wards"},
+		{Href: "/map", Label: "Map"},
+	}
+	for i := range items {
+		h := items[i].Href
+		items[i].Active = path == h || (h != "/" && strings.HasPrefix(path, h+"/"))
+	}
+	return items
+}
+
+func asTime(t any) (time.Time, bool) {
+	switch v := t.(type) {
+	case time.Time:
+		return v, !v.IsZero()
+	case *time.Time:
+		if v != nil {
+			return *v, !v.IsZero()
+		}
+	}
+	return time.Time{}, false
+}
+
+// formatWhen writes a time as GOV.UK style does: "7:05am on Tuesday 25
+// November 2026".
+func formatWhen(t any, loc *time.Location) string {
+	tt, ok := asTime(t)
+	if !ok {
+		return ""
+	}
+	tt = tt.In(loc)
+	clock := strings.ToLower(tt.Format("3:04PM"))
+	if tt.Minute() == 0 {
+		clock = strings.ToLower(tt.Format("3PM"))
+	}
+	if tt.Hour() == 12 && tt.Minute() == 0 {
+		clock = "midday"
+	}
+	return clock + " on " + tt.Format("Monday 2 January 2006")
+}
+
+func formatISO(t any, loc *time.Location) string {
+	tt, ok := asTime(t)
+	if !ok {
+		return ""
+	}
+	return tt.In(loc).Format(time.RFC3339)
+}
+
+// statusTag maps a status to a GOV.UK tag colour; the label carries the
+// meaning, so colour is never the only signal.
+func statusTag(s signpost.Status) tagView {
+	class := "govuk-tag--grey"
+	switch s {
+	case signpost.StatusClosed, signpost.StatusCancelled:
+		class = "govuk-tag--red"
+	case signpost.StatusPartiallyOpen, signpost.StatusDelayed:
+		class = "govuk-tag--orange"
+	case signpost.StatusGrittingInProgress:
+		class = "govuk-tag--yellow"
+	case signpost.StatusGritted, signpost.StatusResumed:
+		class = "govuk-tag--green"
+	case signpost.StatusInformation:
+		class = "govuk-tag--blue"
+	}
+	return tagView{Label: s.Label(), Class: class}
+}
+
+// paragraphs splits a plain-text body on blank lines.
+func paragraphs(body string) []string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	var out []string
+	for _, p := range strings.Split(body, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.Join(strings.Fields(p), " "))
+		}
+	}
+	return out
+}

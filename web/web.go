@@ -1,0 +1,240 @@
+// Package web serves Signpost over HTTP: the residents' service-disruption
+// site (server-rendered GOV.UK Frontend pages that work without JavaScript),
+// the open feeds (Atom, JSON Feed, CAP, iCalendar), the read-only JSON API and
+// the operational endpoints (/healthz, /readyz, /metrics).
+//
+// On a snow day every resident opens the same few pages at once while the
+// comms team updates notices every few seconds, so nothing on the hot path
+// talks to the database: the Server keeps an in-memory snapshot of every
+// place and current notice, rebuilt whenever the store's ChangeVersion moves,
+// and caches each rendered response (plain and gzipped, with a strong ETag)
+// per URL per snapshot. A request is then a map lookup and a write.
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signpost-uk/signpost"
+)
+
+// Config is what a council sets about its own site.
+type Config struct {
+	CouncilName string // "Northdale Council"
+	ServiceName string // shown in the header; default "Service disruptions"
+	LogoURL     string // same-origin path or data: URL (the CSP allows no other images)
+	BrandColour string // "#rrggbb"; default GOV.UK blue
+	BaseURL     string // absolute, no trailing slash, e.g. "https://disruptions.northdale.gov.uk"
+	Timezone    string // IANA name; default "Europe/London"
+	ContactURL  string // where residents go when the site cannot help
+	// PollInterval is how often Run asks the store whether anything
+	// changed; default 250ms, so an update is visible within a second.
+	PollInterval time.Duration
+	// CacheControl is sent with public pages, feeds and API responses.
+	CacheControl string
+	// MaxCachedAreas bounds how many postcode pages are kept per snapshot.
+	MaxCachedAreas int
+	// Now is the clock; tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+// ContactCounter records that a resident was served digitally, so the
+// channel-shift report can set digital contacts against phone calls. It is
+// called from a background flush with counts aggregated in memory; it never
+// sees personal data (no IPs, no postcodes).
+type ContactCounter interface {
+	CountContacts(ctx context.Context, day time.Time, channel, category string, n int) error
+}
+
+// Deps are the Server's collaborators; wire them in cmd/signpost.
+type Deps struct {
+	Places  signpost.PlaceStore
+	Notices signpost.NoticeStore
+	Logger  *slog.Logger
+	// Counter may be nil: then nothing is counted.
+	Counter ContactCounter
+	// Registry receives the HTTP metrics; nil means a private registry
+	// (still served at /metrics).
+	Registry *prometheus.Registry
+	// Ready reports whether the database is reachable; nil means always
+	// ready.
+	Ready func(ctx context.Context) error
+	// CheckAPI, if set, serves POST /api/v1/check (the screening helper).
+	CheckAPI http.Handler
+}
+
+// Server is the whole HTTP surface. It is an http.Handler; call Run in a
+// goroutine to keep its snapshot fresh.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	loc     *time.Location
+	now     func() time.Time
+	pages   *pages
+	mux     *http.ServeMux
+	handler http.Handler
+	routes  []route
+	metrics *metrics
+	counts  *contactBatch
+
+	snap      atomic.Pointer[snapshot]
+	refreshMu sync.Mutex // one rebuild at a time
+}
+
+var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// NewServer builds the handler tree. It does not touch the database: the
+// first request (or Refresh, or Run) builds the snapshot.
+func NewServer(cfg Config, deps Deps) (*Server, error) {
+	if deps.Places == nil || deps.Notices == nil {
+		return nil, fmt.Errorf("web: Places and Notices are required")
+	}
+	if cfg.CouncilName == "" {
+		cfg.CouncilName = "Your council"
+	}
+	if cfg.ServiceName == "" {
+		cfg.ServiceName = "Service disruptions"
+	}
+	if cfg.BrandColour == "" {
+		cfg.BrandColour = "#1d70b8"
+	}
+	if !hexColour.MatchString(cfg.BrandColour) {
+		return nil, signpost.Errorf(signpost.EINVALID, "brand colour %q: want #rrggbb", cfg.BrandColour)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Timezone == "" {
+		cfg.Timezone = "Europe/London"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 250 * time.Millisecond
+	}
+	if cfg.CacheControl == "" {
+		// Short enough that a CDN shows an update within a minute, long
+		// enough to absorb the 7am peak.
+		cfg.CacheControl = "public, max-age=30, stale-while-revalidate=30"
+	}
+	if cfg.MaxCachedAreas <= 0 {
+		cfg.MaxCachedAreas = 20000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("web: timezone %q: %w", cfg.Timezone, err)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, now: cfg.Now}
+	s.pages, err = newPages(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics, err = newMetrics(deps.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if deps.Counter != nil {
+		s.counts = newContactBatch()
+	}
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
+	}
+	s.handler = s.middleware(s.mux)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Run keeps the snapshot fresh until ctx ends: it polls the store's change
+// version every PollInterval (other processes sharing the database move it
+// too), rebuilds at midnight so "today" stays today, and flushes the contact
+// counts. It returns nil when ctx is cancelled.
+func (s *Server) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.cfg.PollInterval)
+	defer tick.Stop()
+	flush := time.NewTicker(10 * time.Second)
+	defer flush.Stop()
+	defer s.flushCounts(context.WithoutCancel(ctx))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if _, err := s.poll(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("snapshot poll failed", "err", err)
+			}
+		case <-flush.C:
+			s.flushCounts(ctx)
+		}
+	}
+}
+
+// Refresh rebuilds the snapshot now, whatever the change version says, so
+// that a change made in this process is visible to the next request.
+func (s *Server) Refresh(ctx context.Context) error {
+	_, err := s.rebuild(ctx, true)
+	return err
+}
+
+// poll rebuilds the snapshot if the store's version or the local date moved,
+// and reports whether it did.
+func (s *Server) poll(ctx context.Context) (bool, error) {
+	return s.rebuild(ctx, false)
+}
+
+func (s *Server) rebuild(ctx context.Context, force bool) (bool, error) {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	v, err := s.deps.Notices.ChangeVersion(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read change version: %w", err)
+	}
+	now := s.now().In(s.loc)
+	if cur := s.snap.Load(); !force && cur != nil && cur.version == v && sameDay(cur.builtAt, now) {
+		return false, nil
+	}
+	snap, err := buildSnapshot(ctx, s.deps.Places, s.deps.Notices, v, now, s.cfg.MaxCachedAreas)
+	if err != nil {
+		return false, err
+	}
+	s.snap.Store(snap)
+	return true, nil
+}
+
+// current returns the snapshot, building the first one on demand.
+func (s *Server) current(ctx context.Context) (*snapshot, error) {
+	if snap := s.snap.Load(); snap != nil {
+		return snap, nil
+	}
+	if _, err := s.rebuild(ctx, false); err != nil {
+		return nil, err
+	}
+	return s.snap.Load(), nil
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.In(a.Location()).Date()
+	return ay == by && am == bm && ad == bd
+}
