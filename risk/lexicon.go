@@ -1,0 +1,372 @@
+package risk
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"strings"
+)
+
+// The word lists, one file per group. Each file starts with a comment saying
+// where the list came from and what belongs in it.
+//
+//go:embed lexicon/*.txt
+var lexiconFS embed.FS
+
+// group is one word list; a token or phrase can belong to several. Rules in
+// rules.go combine groups (an insult near a person, a violent verb near
+// "I'll"), so the lists stay plain data.
+type group uint8
+
+const (
+	gProfanity            group = iota // swearing, medium
+	gProfanityStrong                   // the strongest swear words, high
+	gProfanityMild                     // "bloody", "damn": low
+	gInsult                            // insults that are abusive on their own
+	gInsultWeak                        // words that insult only when aimed at people ("thick", "animals")
+	gIntensifier                       // "complete", "absolute", "bunch of"
+	gPersonTarget                      // pupils, residents, claimants, they, them…
+	gColleague                         // my colleague, my manager…
+	gEmployer                          // this council, head office, management…
+	gContempt                          // clueless, useless, a joke, run by… (about the employer)
+	gDisaffection                      // phrases that show disaffection on their own
+	gSlur                              // slurs: discrimination on their own
+	gProtected                         // protected groups named neutrally
+	gDerogatory                        // derogatory generalisation cues
+	gDiscriminationPhrase              // phrases that are discriminatory on their own
+	gAbusePhrase                       // mocking phrases that are abusive on their own
+	gThreatPhrase                      // threats on their own
+	gViolent                           // violent verbs
+	gIntent                            // "I'll", "someone needs to", "wish someone would"
+	gSafeObject                        // "engine", "weeds": safe objects of violent verbs
+	gMarking                           // protective markings
+	gConfidentialPhrase                // internal only, embargoed, keep it quiet…
+	gCredential                        // password, alarm code, key safe…
+	gParty                             // political party names
+	gPromo                             // promotional or evaluative words
+	gCouncillor                        // Cllr, councillor, candidate, MP
+	gControversial                     // controversial proposals (pre-election)
+	gPoliticalPhrase                   // electioneering on its own ("vote for", "re-elect")
+	gSafeguardPhrase                   // someone at risk on its own (self-harm, domestic abuse)
+	gVulnerable                        // gran, elderly neighbour, child, baby…
+	gAtRisk                            // hasn't answered, no heating, sleeping rough…
+	gReassure                          // "is fine", "is safe": the opposite of at risk
+	gHealthContext                     // NHS, patient, hospital number: weighs an NHS number
+	gChildCue                          // pupil, little, year 6, patient: a person who must not be named
+	gSensitive                         // nits, diagnosis, excluded, self-harm… about a named person
+	gOrgContact                        // our switchboard, call us, helpline: the organisation's own contact point
+	gPersonContact                     // his, her, mum, home, mobile: a private person's contact
+	gDOBCue                            // DOB, date of birth, born
+	gAddressCue                        // lives at, address, house
+	gStreetType                        // road, street, close…
+	gTitle                             // Mr, Mrs, Ms, Dr
+	gVehicleCue                        // car, van, registration, parked
+	gAllow                             // ordinary words and places with rude substrings: never flagged
+	gPersonalPhrase                    // policy extra personal-data terms
+	gOfficial                          // policy: public officials' names
+	numGroups
+)
+
+var groupNames = [numGroups]string{
+	"profanity", "profanity-strong", "profanity-mild", "insult", "insult-weak", "intensifier",
+	"person-target", "colleague", "employer", "contempt", "disaffection", "slur", "protected",
+	"derogatory", "discrimination-phrase", "abuse-phrase", "threat-phrase", "violent", "intent",
+	"safe-object", "marking", "confidential-phrase", "credential", "party", "promo", "councillor",
+	"controversial", "political-phrase", "safeguarding-phrase", "vulnerable", "at-risk", "reassure",
+	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
+	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
+}
+
+func (g group) bit() uint64 { return 1 << g }
+
+// extraGroup is where a policy's extra terms for a category go: the group
+// whose words count for that category on their own.
+var extraGroup = map[Category]group{
+	Abuse: gInsult, Discrimination: gSlur, Profanity: gProfanity, Threat: gThreatPhrase,
+	PersonalData: gPersonalPhrase, Confidential: gConfidentialPhrase, Political: gPoliticalPhrase,
+	Disaffection: gDisaffection, Safeguarding: gSafeguardPhrase,
+}
+
+// elem is one word of a lexicon entry.
+type elem struct {
+	word   string
+	prefix bool // "fuck*": any word starting with fuck
+	any    bool // "?": any one word
+	num    bool // "<num>": any number
+	caps   bool // "^SECRET": only in capitals, or as a heading ("Secret:")
+	apos   bool // "'ill": only as typed with an apostrophe ("I'll", not "ill")
+}
+
+type entry struct {
+	elems  []elem
+	groups uint64
+}
+
+const alphabet = 36 // a-z then 0-9
+
+type trieNode struct {
+	next   [alphabet]int32
+	exact  []int32 // entries whose first word ends here
+	prefix []int32 // entries whose first word is a prefix ending here
+	allow  bool
+}
+
+// lexicon is the compiled word lists.
+type lexicon struct {
+	entries  []entry
+	nodes    []trieNode
+	maskable []int32 // single-word entries worth matching against masked words
+}
+
+func charIndex(b byte) int {
+	switch {
+	case b >= 'a' && b <= 'z':
+		return int(b - 'a')
+	case b >= '0' && b <= '9':
+		return 26 + int(b-'0')
+	}
+	return -1
+}
+
+func compileLexicon(p *Policy) (*lexicon, error) {
+	lx := &lexicon{nodes: make([]trieNode, 1, 4096)}
+	for g := group(0); g < numGroups; g++ {
+		if g == gPersonalPhrase || g == gOfficial {
+			continue
+		}
+		name := "lexicon/" + groupNames[g] + ".txt"
+		f, err := lexiconFS.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		sc := bufio.NewScanner(f)
+		n := 0
+		for sc.Scan() {
+			n++
+			line := sc.Text()
+			if i := strings.Index(line, "#"); i >= 0 {
+				line = line[:i]
+			}
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := lx.add(line, g); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%s line %d: %w", name, n, err)
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	if p != nil {
+		for cat, terms := range p.Terms {
+			g, ok := extraGroup[cat]
+			if !ok {
+				return nil, fmt.Errorf("policy terms: unknown category %q", cat)
+			}
+			for _, t := range terms {
+				if err := lx.add(t, g); err != nil {
+					return nil, fmt.Errorf("policy terms %s %q: %w", cat, t, err)
+				}
+			}
+		}
+		for _, name := range p.Allow.Officials {
+			if err := lx.add(name, gOfficial); err != nil {
+				return nil, fmt.Errorf("policy officials %q: %w", name, err)
+			}
+		}
+	}
+	for i, e := range lx.entries {
+		if len(e.elems) == 1 && e.groups&(gProfanity.bit()|gProfanityStrong.bit()|gInsult.bit()|gSlur.bit()) != 0 {
+			lx.maskable = append(lx.maskable, int32(i))
+		}
+	}
+	return lx, nil
+}
+
+// parseEntry splits a lexicon line into words the way the tokenizer splits
+// text: lower case, apostrophes dropped, hyphens and spaces separate words.
+func parseEntry(line string) ([]elem, error) {
+	line = strings.NewReplacer("’", "'", "-", " ", "/", " ").Replace(strings.TrimSpace(line))
+	var es []elem
+	for _, f := range strings.Fields(line) {
+		var e elem
+		if strings.HasPrefix(f, "'") {
+			e.apos = true
+		}
+		f = strings.ReplaceAll(f, "'", "")
+		switch {
+		case f == "?":
+			e.any = true
+		case f == "<num>":
+			e.num = true
+		default:
+			if strings.HasPrefix(f, "^") {
+				e.caps = true
+				f = f[1:]
+			}
+			if strings.HasSuffix(f, "*") {
+				e.prefix = true
+				f = f[:len(f)-1]
+			}
+			f = strings.ToLower(f)
+			if f == "" {
+				return nil, fmt.Errorf("empty word")
+			}
+			for i := 0; i < len(f); i++ {
+				if charIndex(f[i]) < 0 {
+					return nil, fmt.Errorf("word %q: only letters and digits are allowed", f)
+				}
+			}
+			e.word = f
+		}
+		es = append(es, e)
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("empty entry")
+	}
+	if es[0].any || es[0].num {
+		return nil, fmt.Errorf("an entry cannot start with ? or <num>")
+	}
+	if len(es) > 12 {
+		return nil, fmt.Errorf("entry longer than 12 words")
+	}
+	return es, nil
+}
+
+func (lx *lexicon) add(line string, g group) error {
+	es, err := parseEntry(line)
+	if err != nil {
+		return err
+	}
+	// The same entry in several lists is one entry in several groups.
+	n := lx.walk(es[0].word)
+	list := &lx.nodes[n].exact
+	if es[0].prefix {
+		list = &lx.nodes[n].prefix
+	}
+	for _, id := range *list {
+		if sameElems(lx.entries[id].elems, es) {
+			lx.entries[id].groups |= g.bit()
+			return nil
+		}
+	}
+	if g == gAllow && len(es) == 1 {
+		lx.nodes[n].allow = true
+	}
+	lx.entries = append(lx.entries, entry{elems: es, groups: g.bit()})
+	*list = append(*list, int32(len(lx.entries)-1))
+	return nil
+}
+
+func sameElems(a, b []elem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// walk returns the node for word, creating nodes on the way.
+func (lx *lexicon) walk(word string) int32 {
+	n := int32(0)
+	for i := 0; i < len(word); i++ {
+		c := charIndex(word[i])
+		next := lx.nodes[n].next[c]
+		if next == 0 {
+			lx.nodes = append(lx.nodes, trieNode{})
+			next = int32(len(lx.nodes) - 1)
+			lx.nodes[n].next[c] = next
+		}
+		n = next
+	}
+	return n
+}
+
+// hit is a lexicon entry found at tokens [a, b).
+type hit struct {
+	a, b   int32
+	groups uint64
+}
+
+// lookup walks word through the trie and appends to dst every entry that
+// starts with it: prefix entries along the way and exact entries at the end.
+// An allow-listed word (Scunthorpe, cocktail) drops the prefix entries, so a
+// rude prefix inside an ordinary word is never reported.
+func (lx *lexicon) lookup(word []byte, dst []int32) []int32 {
+	mark := len(dst)
+	n := int32(0)
+	for i := 0; i < len(word); i++ {
+		c := charIndex(word[i])
+		if c < 0 {
+			return dst[:mark]
+		}
+		n = lx.nodes[n].next[c]
+		if n == 0 {
+			return dst
+		}
+		dst = append(dst, lx.nodes[n].prefix...)
+	}
+	node := &lx.nodes[n]
+	if node.allow {
+		dst = dst[:mark]
+	}
+	return append(dst, node.exact...)
+}
+
+// isAllowed reports whether word is on the allow list.
+func (lx *lexicon) isAllowed(word []byte) bool {
+	n := int32(0)
+	for i := 0; i < len(word); i++ {
+		c := charIndex(word[i])
+		if c < 0 {
+			return false
+		}
+		if n = lx.nodes[n].next[c]; n == 0 {
+			return false
+		}
+	}
+	return lx.nodes[n].allow
+}
+
+// matchMasked compares a masked word ("f*ck", "s**t", "b*ll*cks") with the
+// words worth masking; '*' stands for any one letter.
+func (lx *lexicon) matchMasked(word []byte, dst []int32) []int32 {
+	letters := 0
+	for _, b := range word {
+		if b != '*' {
+			letters++
+		}
+	}
+	if letters < 1 || (word[0] == '*' && letters < 2) {
+		return dst
+	}
+	for _, id := range lx.maskable {
+		e := &lx.entries[id].elems[0]
+		w := e.word
+		if e.prefix {
+			if len(word) < len(w) {
+				continue
+			}
+		} else if len(word) != len(w) {
+			continue
+		}
+		ok := true
+		for i := 0; i < len(w); i++ {
+			if word[i] != '*' && word[i] != w[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return append(dst, id)
+		}
+	}
+	return dst
+}

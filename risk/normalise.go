@@ -1,0 +1,332 @@
+package risk
+
+import (
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// token is one word of the normalised text. Its normalised form lives in
+// scanState.norm[ns:ne]; start and end are byte offsets into the original.
+type token struct {
+	start, end int32
+	ns, ne     int32
+	sent       int32 // sentence number, so rules do not pair words across sentences
+	flags      uint16
+}
+
+const (
+	tfDigit      uint16 = 1 << iota // had a digit in the original
+	tfAllDigits                     // only digits: a number, not leetspeak
+	tfMasked                        // had * or # standing for letters
+	tfCap                           // first letter upper case in the original
+	tfAllCaps                       // every letter upper case (at least two)
+	tfSentStart                     // first word of a sentence
+	tfColonAfter                    // followed directly by ':' in the original
+	tfJoined                        // built from spaced-out single letters
+	tfLeet                          // leetspeak symbols were read as letters
+	tfAlpha                         // has at least one letter
+	tfOne                           // a '1' was read as 'i' (retry with 'l')
+	tfPossessive                    // ended in 's before normalisation
+	tfApos                          // an apostrophe was dropped ("I'll" → "ill")
+)
+
+// scanState is the per-call scratch space, pooled by the Screener.
+type scanState struct {
+	text        string
+	norm        []byte
+	toks        []token
+	hits        []hit
+	present     uint64 // union of groups over hits
+	findings    []rawFinding
+	opts        Options
+	now         time.Time
+	preElection bool
+	buf         []byte
+}
+
+func newScanState() *scanState {
+	return &scanState{
+		norm:     make([]byte, 0, 1024),
+		toks:     make([]token, 0, 128),
+		hits:     make([]hit, 0, 16),
+		findings: make([]rawFinding, 0, 8),
+	}
+}
+
+func (st *scanState) reset(text string) {
+	st.text = text
+	st.norm = st.norm[:0]
+	st.toks = st.toks[:0]
+	st.hits = st.hits[:0]
+	st.findings = st.findings[:0]
+	st.present = 0
+}
+
+func (st *scanState) word(i int) []byte {
+	t := &st.toks[i]
+	return st.norm[t.ns:t.ne]
+}
+
+// homoglyphs maps Cyrillic and Greek letters that look like Latin ones, a
+// common way to slip a word past a filter. NFKC leaves these alone because
+// they are different letters, not compatibility forms.
+var homoglyphs = map[rune]byte{
+	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p',
+	'с': 'c', 'т': 't', 'у': 'y', 'х': 'x', 'і': 'i', 'ї': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd',
+	'ɡ': 'g', 'һ': 'h', 'ӏ': 'l', 'ս': 'u', 'ո': 'n', 'ԛ': 'q', 'ԝ': 'w', 'ı': 'i',
+	'А': 'a', 'В': 'b', 'Е': 'e', 'К': 'k', 'М': 'm', 'Н': 'h', 'О': 'o', 'Р': 'p', 'С': 'c',
+	'Т': 't', 'У': 'y', 'Х': 'x', 'І': 'i', 'Ј': 'j', 'Ѕ': 's',
+	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p',
+	'τ': 't', 'υ': 'u', 'χ': 'x', 'ω': 'w', 'ς': 's', 'μ': 'u',
+	'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
+	'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x', 'Ζ': 'z',
+}
+
+// leet maps digits and symbols people use for letters. '1' is read as 'i'
+// first and retried as 'l' when that finds nothing.
+var leetDigit = [10]byte{'o', 'i', 'z', 'e', 'a', 's', 'g', 't', 'b', 'g'}
+
+// char classes produced by classify.
+const (
+	cSep = iota
+	cLetter
+	cDigit
+	cMask   // * or # inside a word
+	cSymbol // @ $ ! | read as a letter inside a word
+	cApos   // apostrophe inside a word: dropped
+	cEnd    // sentence-ending punctuation
+)
+
+// tokenize normalises st.text into st.norm and splits it into tokens, in one
+// pass over the bytes. Anything that is not a letter, digit or in-word symbol
+// separates words.
+func (st *scanState) tokenize() {
+	text := st.text
+	sent := int32(0)
+	sentStart := true
+	inWord := false
+	var cur token
+	var mapped [8]byte
+	i := 0
+	for i < len(text) {
+		c := text[i]
+		size := 1
+		var out []byte
+		class := cSep
+		var upper bool
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 'a' && c <= 'z':
+				class = cLetter
+				mapped[0] = c
+				out = mapped[:1]
+			case c >= 'A' && c <= 'Z':
+				class = cLetter
+				upper = true
+				mapped[0] = c + 'a' - 'A'
+				out = mapped[:1]
+			case c >= '0' && c <= '9':
+				class = cDigit
+				mapped[0] = c
+				out = mapped[:1]
+			case c == '\'':
+				if inWord && i+1 < len(text) && isWordByte(text[i+1]) {
+					class = cApos
+				}
+			case c == '*' || c == '#':
+				if inWord || (i+1 < len(text) && isLetterByte(text[i+1])) {
+					class = cMask
+					mapped[0] = '*'
+					out = mapped[:1]
+				}
+			case c == '@' || c == '$' || c == '!' || c == '|':
+				next := i+1 < len(text) && isLetterByte(text[i+1])
+				if c == '!' && !next {
+					class = cEnd
+				} else if next || (inWord && (c == '@' || c == '$')) {
+					class = cSymbol
+					switch c {
+					case '@':
+						mapped[0] = 'a'
+					case '$':
+						mapped[0] = 's'
+					case '!', '|':
+						mapped[0] = 'i'
+					}
+					out = mapped[:1]
+				}
+			case c == '.' || c == '?' || c == ';' || c == '\n':
+				if c == '\n' || i+1 >= len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '\t' {
+					class = cEnd
+				}
+			}
+		} else {
+			r, n := utf8.DecodeRuneInString(text[i:])
+			size = n
+			if r == '’' && inWord && i+n < len(text) && isWordByte(text[i+n]) {
+				class = cApos
+			} else if b, ok := homoglyphs[r]; ok {
+				class = cLetter
+				mapped[0] = b
+				out = mapped[:1]
+				upper = unicode.IsUpper(r)
+			} else if unicode.IsLetter(r) || unicode.IsNumber(r) {
+				out = foldRune(r, mapped[:0])
+				if len(out) > 0 {
+					class = cLetter
+					if out[0] >= '0' && out[0] <= '9' {
+						class = cDigit
+					}
+					upper = unicode.IsUpper(r)
+				}
+			}
+		}
+		switch class {
+		case cLetter, cDigit, cMask, cSymbol:
+			if !inWord {
+				inWord = true
+				cur = token{start: int32(i), ns: int32(len(st.norm)), sent: sent}
+				if sentStart {
+					cur.flags |= tfSentStart
+					sentStart = false
+				}
+				if class == cLetter && upper {
+					cur.flags |= tfCap | tfAllCaps
+				}
+			} else if class == cLetter && !upper {
+				cur.flags &^= tfAllCaps
+			}
+			switch class {
+			case cLetter:
+				cur.flags |= tfAlpha
+			case cDigit:
+				cur.flags |= tfDigit
+			case cMask:
+				cur.flags |= tfMasked
+			case cSymbol:
+				cur.flags |= tfLeet | tfAlpha
+			}
+			st.norm = append(st.norm, out...)
+			cur.end = int32(i + size)
+		case cApos:
+			// "can't" → "cant", "I'll" → "ill": one word, as people type it
+			// without the apostrophe too. A trailing 's is a possessive.
+			if i+2 <= len(text) && (text[i+1] == 's' || text[i+1] == 'S') && (i+2 == len(text) || !isWordByte(text[i+2])) {
+				cur.flags |= tfPossessive
+				st.endWord(&cur)
+				inWord = false
+				i += 2
+				continue
+			}
+			cur.flags |= tfApos
+		default:
+			if inWord {
+				if c == ':' {
+					cur.flags |= tfColonAfter
+				}
+				st.endWord(&cur)
+				inWord = false
+			}
+			if class == cEnd {
+				sent++
+				sentStart = true
+			}
+		}
+		i += size
+	}
+	if inWord {
+		st.endWord(&cur)
+	}
+	st.joinSpaced()
+}
+
+// foldRune returns the ASCII letters or digits a non-ASCII rune stands for:
+// NFKC first (full-width and stylised letters), then accents stripped. Runes
+// with no Latin reading yield nothing and act as separators.
+func foldRune(r rune, dst []byte) []byte {
+	var tmp [utf8.UTFMax]byte
+	n := utf8.EncodeRune(tmp[:], r)
+	for _, x := range norm.NFKD.Bytes(norm.NFKC.Bytes(tmp[:n])) {
+		switch {
+		case x >= 'a' && x <= 'z', x >= '0' && x <= '9':
+			dst = append(dst, x)
+		case x >= 'A' && x <= 'Z':
+			dst = append(dst, x+'a'-'A')
+		case x < utf8.RuneSelf:
+			// punctuation from a compatibility form: ignore
+		}
+		if len(dst) >= 4 {
+			break
+		}
+	}
+	return dst
+}
+
+func isLetterByte(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= utf8.RuneSelf
+}
+
+func isWordByte(c byte) bool {
+	return isLetterByte(c) || (c >= '0' && c <= '9')
+}
+
+// endWord finishes a token: mixed letters and digits are read as leetspeak
+// ("sh1te", "m0r0ns"), pure numbers stay numbers, and the token is kept.
+func (st *scanState) endWord(t *token) {
+	if t.ne = int32(len(st.norm)); t.ne == t.ns {
+		return
+	}
+	w := st.norm[t.ns:t.ne]
+	if t.flags&tfDigit != 0 {
+		if t.flags&(tfAlpha|tfMasked) == 0 {
+			t.flags |= tfAllDigits
+		} else {
+			for k, b := range w {
+				if b >= '0' && b <= '9' {
+					if b == '1' {
+						t.flags |= tfOne
+					}
+					w[k] = leetDigit[b-'0']
+					t.flags |= tfLeet
+				}
+			}
+		}
+	}
+	st.toks = append(st.toks, *t)
+}
+
+// joinSpaced merges runs of three or more single-letter words separated by
+// one or two characters ("f u c k", "c.r.a.p") into one token spanning the
+// run, so spacing cannot hide a word.
+func (st *scanState) joinSpaced() {
+	toks := st.toks
+	out := toks[:0]
+	for i := 0; i < len(toks); {
+		j := i
+		for j < len(toks) && toks[j].ne-toks[j].ns == 1 && toks[j].flags&tfAllDigits == 0 &&
+			(j == i || (toks[j].start-toks[j-1].end <= 2 && toks[j].sent == toks[j-1].sent) ||
+				(toks[j].start-toks[j-1].end <= 2 && st.text[toks[j-1].end] == '.')) {
+			j++
+		}
+		if j-i >= 3 {
+			t := toks[i]
+			t.ns = int32(len(st.norm))
+			for k := i; k < j; k++ {
+				st.norm = append(st.norm, st.norm[toks[k].ns])
+			}
+			t.ne = int32(len(st.norm))
+			t.end = toks[j-1].end
+			t.flags |= tfJoined
+			t.flags &^= tfCap | tfAllCaps
+			out = append(out, t)
+			i = j
+			continue
+		}
+		out = append(out, toks[i])
+		i++
+	}
+	st.toks = out
+}

@@ -1,0 +1,630 @@
+package risk
+
+import (
+	"strings"
+)
+
+// Personal data is found by validators over the original text (numbers,
+// e-mail addresses, postcodes, registrations) weighed against nearby words,
+// plus the rule that a named child, pupil or patient must not appear with a
+// sensitive detail. Validators only run when a cheap test says they could
+// match: a digit in the text, an '@'.
+
+const (
+	sugNumber = "Remove the number; if someone needs calling back, do it privately."
+	sugRemove = "Remove the personal details; refer to the case privately."
+)
+
+func (s *Screener) personalData(st *scanState) {
+	anyDigit := false
+	for i := range st.toks {
+		if st.toks[i].flags&tfDigit != 0 {
+			anyDigit = true
+			break
+		}
+	}
+	if anyDigit {
+		s.numbers(st)
+		s.letterCodes(st)
+	}
+	if strings.IndexByte(st.text, '@') >= 0 {
+		s.emails(st)
+	}
+	if st.has(gChildCue) || st.has(gTitle) || st.has(gSensitive) {
+		s.namedPerson(st)
+	}
+	if st.has(gAddressCue) {
+		s.addressCue(st)
+	}
+}
+
+// tokenAt returns the index of the first token ending after byte offset off.
+func (st *scanState) tokenAt(off int) int32 {
+	lo, hi := 0, len(st.toks)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if int(st.toks[m].end) <= off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int32(lo)
+}
+
+// spanHit makes a pseudo-hit covering the tokens of text[start:end], so the
+// proximity helpers work for validator matches too.
+func (st *scanState) spanHit(start, end int) hit {
+	a := st.tokenAt(start)
+	b := st.tokenAt(end - 1)
+	if int(b) >= len(st.toks) {
+		b = int32(len(st.toks)) - 1
+	}
+	if a > b {
+		a = b
+	}
+	return hit{a: a, b: b + 1}
+}
+
+func (st *scanState) addBytes(cat Category, str strength, start, end int, reason, suggestion string) {
+	st.findings = append(st.findings, rawFinding{cat: cat, strength: str, start: start, end: end, reason: reason, suggestion: suggestion})
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'z') || isUpper(c)
+}
+
+// numbers finds phone numbers, NHS numbers and dates in runs of digits.
+func (s *Screener) numbers(st *scanState) {
+	text := st.text
+	var digits [16]byte
+	for i := 0; i < len(text); i++ {
+		if !isDigit(text[i]) || (i > 0 && (isAlnum(text[i-1]) || text[i-1] == '/' || text[i-1] == '.' && i > 1 && isDigit(text[i-2]))) {
+			continue
+		}
+		if end, ok := s.date(st, i); ok {
+			i = end - 1
+			continue
+		}
+		// Collect digits with single separators between groups.
+		n := 0
+		j := i
+		last := i
+		for j < len(text) && n < len(digits) {
+			c := text[j]
+			if isDigit(c) {
+				digits[n] = c
+				n++
+				j++
+				last = j
+				continue
+			}
+			if (c == ' ' || c == '-' || c == '.' || c == ')') && j+1 < len(text) && isDigit(text[j+1]) {
+				j++
+				continue
+			}
+			if c == ')' && j+2 < len(text) && text[j+1] == ' ' && isDigit(text[j+2]) {
+				j += 2
+				continue
+			}
+			break
+		}
+		if last < len(text) && isAlnum(text[last]) {
+			i = last
+			continue
+		}
+		start := i
+		if i > 0 && text[i-1] == '(' {
+			start = i - 1
+		}
+		d := digits[:n]
+		if i > 0 && text[i-1] == '+' && n >= 12 && d[0] == '4' && d[1] == '4' {
+			// +44 7911 123456 → 07911123456
+			d = d[1:]
+			d[0] = '0'
+			start = i - 1
+		}
+		s.classifyNumber(st, d, start, last)
+		i = last
+	}
+}
+
+func (s *Screener) classifyNumber(st *scanState, d []byte, start, end int) {
+	n := len(d)
+	h := st.spanHit(start, end)
+	switch {
+	case d[0] == '0' && (n == 10 || n == 11) && len(d) > 1:
+		if s.policy.allowsPhone(d) {
+			return
+		}
+		switch d[1] {
+		case '7':
+			if _, org := st.near(h, gOrgContact, 6, 0, true); org {
+				return
+			}
+			st.addBytes(PersonalData, normal, start, end, "A mobile number: usually a private person's.", sugNumber)
+		case '1', '2':
+			if _, org := st.near(h, gOrgContact, 6, 0, true); org {
+				return
+			}
+			if _, p := st.near(h, gPersonContact, 8, 0, true); p || st.nearName(h, 8) {
+				st.addBytes(PersonalData, normal, start, end, "A phone number that reads as a private person's.", sugNumber)
+			} else {
+				st.addBytes(PersonalData, weak, start, end, "A phone number: fine if it is a published organisational number.", "Use the published contact number.")
+			}
+		default:
+			// 03, 05, 08, 09: non-geographic service numbers.
+		}
+	case n == 10 && validNHS(d):
+		if _, ok := st.near(h, gHealthContext, 10, 0, false); ok || st.has(gDOBCue) {
+			st.addBytes(PersonalData, strong, start, end, "An NHS number (the check digit is valid) about a patient.", "Remove the NHS number; never publish patient identifiers.")
+		} else {
+			st.addBytes(PersonalData, weak, start, end, "A ten-digit number that passes the NHS number check.", "If this is an NHS number, remove it.")
+		}
+	}
+}
+
+// validNHS checks the modulus-11 check digit of a ten-digit NHS number.
+func validNHS(d []byte) bool {
+	if len(d) != 10 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 9; i++ {
+		sum += int(d[i]-'0') * (10 - i)
+	}
+	check := 11 - sum%11
+	if check == 11 {
+		check = 0
+	}
+	if check == 10 {
+		return false
+	}
+	// A run of one digit passes but is a placeholder, not a number.
+	same := true
+	for i := 1; i < 10; i++ {
+		if d[i] != d[0] {
+			same = false
+		}
+	}
+	return !same && check == int(d[9]-'0')
+}
+
+var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// date reads a date at text[i:] — 12/05/1979, 12-5-79, 12.05.1979 or
+// 12 May 1979 — and reports it when it looks like a date of birth.
+func (s *Screener) date(st *scanState, i int) (int, bool) {
+	text := st.text
+	dd, j := readNum(text, i, 2)
+	if j == i || dd < 1 || dd > 31 {
+		return 0, false
+	}
+	year := -1
+	var end int
+	if j < len(text) && (text[j] == '/' || text[j] == '-' || text[j] == '.') {
+		sep := text[j]
+		mm, k := readNum(text, j+1, 2)
+		if k == j+1 || mm < 1 || mm > 12 || k >= len(text) || text[k] != sep {
+			return 0, false
+		}
+		y, m := readNum(text, k+1, 4)
+		if m-(k+1) != 4 && m-(k+1) != 2 {
+			return 0, false
+		}
+		year, end = y, m
+		if m-(k+1) == 2 {
+			year += 1900
+			if year+100 <= st.now.Year()-1 {
+				year += 100
+			}
+		}
+	} else {
+		// 12 May 1979, 3rd June 1950
+		k := j
+		for k < len(text) && (text[k] >= 'a' && text[k] <= 'z') && k-j < 2 {
+			k++
+		}
+		if k >= len(text) || text[k] != ' ' {
+			return 0, false
+		}
+		k++
+		w := k
+		for w < len(text) && ((text[w] >= 'a' && text[w] <= 'z') || (text[w] >= 'A' && text[w] <= 'Z')) {
+			w++
+		}
+		if w-k < 3 || !isMonth(text[k:w]) || w+1 >= len(text) || text[w] != ' ' {
+			return 0, false
+		}
+		y, m := readNum(text, w+1, 4)
+		if m-(w+1) != 4 {
+			return 0, false
+		}
+		year, end = y, m
+	}
+	if end < len(text) && isAlnum(text[end]) {
+		return 0, false
+	}
+	age := st.now.Year() - year
+	if year < 1900 || age < 1 {
+		return end, true // a date, not a birth date: skip it either way
+	}
+	h := st.spanHit(i, end)
+	if _, ok := st.near(h, gDOBCue, 8, 0, true); ok {
+		st.addBytes(PersonalData, normal, i, end, "A date of birth.", "Remove the date of birth.")
+	} else if age >= 10 && (st.nearName(h, 6) || st.hasNear(h, gTitle, 6)) {
+		st.addBytes(PersonalData, normal, i, end, "A date next to a person's name: it reads as a date of birth.", "Remove the date of birth.")
+	} else if age >= 10 {
+		st.addBytes(PersonalData, weak, i, end, "An old date: if it is someone's date of birth, remove it.", "Remove any date of birth.")
+	}
+	return end, true
+}
+
+func (st *scanState) hasNear(h hit, g group, w int32) bool {
+	_, ok := st.near(h, g, w, 0, true)
+	return ok
+}
+
+func isMonth(w string) bool {
+	w = strings.ToLower(w)
+	for _, m := range monthNames {
+		if strings.HasPrefix(w, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func readNum(text string, i, max int) (int, int) {
+	v := 0
+	j := i
+	for j < len(text) && j-i < max && isDigit(text[j]) {
+		v = v*10 + int(text[j]-'0')
+		j++
+	}
+	return v, j
+}
+
+// nearName reports whether a capitalised word that reads as a name (not the
+// first word of a sentence, not a common word) is within w words of h.
+func (st *scanState) nearName(h hit, w int32) bool {
+	lo := max(0, h.a-w)
+	hi := min(int32(len(st.toks)), h.b+w)
+	for i := lo; i < hi; i++ {
+		if i >= h.a && i < h.b {
+			continue
+		}
+		if st.isName(int(i)) && st.toks[i].sent == st.toks[h.a].sent {
+			return true
+		}
+	}
+	return false
+}
+
+// isName: a capitalised word mid-sentence that is not all capitals, not a
+// common capitalised word, and not on the allow list of places.
+func (st *scanState) isName(i int) bool {
+	t := st.toks[i]
+	if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfDigit|tfLeet|tfMasked) != 0 || t.ne-t.ns < 2 {
+		return false
+	}
+	if t.flags&tfSentStart != 0 {
+		// A sentence can start with a name only if another capitalised
+		// word follows it ("Sophie Turner has …").
+		if i+1 >= len(st.toks) || st.toks[i+1].flags&tfCap == 0 || st.toks[i+1].flags&tfAllCaps != 0 {
+			return false
+		}
+	}
+	return !isCommonCapital(st.word(i))
+}
+
+func isCommonCapital(w []byte) bool {
+	switch string(w) {
+	case "the", "this", "that", "these", "those", "our", "we", "you", "your", "all", "a", "an", "and", "but",
+		"in", "on", "at", "for", "to", "of", "from", "by", "with", "it", "its", "is", "are", "was", "please",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+		"march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+		"road", "street", "lane", "close", "avenue", "primary", "school", "academy", "council", "nhs", "year",
+		"reception", "ward", "hospital", "team", "staff", "patient", "pupil", "mr", "mrs", "ms", "miss", "dr",
+		"cllr", "councillor", "little", "no", "yes", "if", "when", "who", "what", "why", "how", "where",
+		"dob", "ref", "re", "hi", "hello", "dear", "thanks", "thank", "today", "tomorrow", "call", "email",
+		"contact", "send", "reply", "not", "do", "don", "can", "will", "has", "have", "had", "he", "she", "they",
+		"his", "her", "their", "my", "me", "i", "im", "ive", "ill", "id", "just", "new", "free", "north", "south",
+		"east", "west", "centre", "park", "hall", "library", "depot", "clinic", "town", "city", "county",
+		"christmas", "easter", "bank", "holiday", "covid", "england", "uk", "britain", "british", "english":
+		return true
+	}
+	return false
+}
+
+// letterCodes finds National Insurance numbers, postcodes and vehicle
+// registrations, which start with letters and contain digits.
+func (s *Screener) letterCodes(st *scanState) {
+	text := st.text
+	for i := range st.toks {
+		t := st.toks[i]
+		start := int(t.start)
+		if !isUpper(text[start]) && !(text[start] >= 'a' && text[start] <= 'z') {
+			continue
+		}
+		hasDigitNext := t.flags&tfDigit != 0 || (i+1 < len(st.toks) && st.toks[i+1].flags&tfAllDigits != 0)
+		if !hasDigitNext {
+			continue
+		}
+		if end, ok := readNI(text, start); ok {
+			h := st.spanHit(start, end)
+			str := strong
+			if end-start < 9 {
+				str = normal
+			}
+			_ = h
+			st.addBytes(PersonalData, str, start, end, "A National Insurance number.", "Remove the National Insurance number; never publish it.")
+			continue
+		}
+		if end, ok := readPostcode(text, start); ok {
+			s.postcodeRule(st, start, end)
+			continue
+		}
+		if end, ok := readReg(text, start); ok {
+			h := st.spanHit(start, end)
+			if _, ok := st.near(h, gPersonContact, 8, 0, true); ok || st.nearName(h, 8) || st.hasNear(h, gTitle, 8) {
+				st.addBytes(PersonalData, normal, start, end, "A vehicle registration tied to a person.", "Remove the registration.")
+			} else {
+				st.addBytes(PersonalData, weak, start, end, "A vehicle registration.", "Check it does not identify someone.")
+			}
+		}
+	}
+}
+
+// readNI reads a National Insurance number: two prefix letters under the
+// official rules, six digits (spaces allowed between pairs) and a suffix
+// A–D. The suffix is optional, as people often leave it off.
+func readNI(text string, i int) (int, bool) {
+	if i+8 > len(text) {
+		return 0, false
+	}
+	a, b := upper(text[i]), upper(text[i+1])
+	if !isUpper(a) || !isUpper(b) || strings.IndexByte("DFIQUV", a) >= 0 || strings.IndexByte("DFIOQUV", b) >= 0 {
+		return 0, false
+	}
+	switch string([]byte{a, b}) {
+	case "BG", "GB", "KN", "NK", "NT", "TN", "ZZ":
+		return 0, false
+	}
+	j := i + 2
+	for pair := 0; pair < 3; pair++ {
+		if j < len(text) && text[j] == ' ' {
+			j++
+		}
+		if j+2 > len(text) || !isDigit(text[j]) || !isDigit(text[j+1]) {
+			return 0, false
+		}
+		j += 2
+	}
+	k := j
+	if k < len(text) && text[k] == ' ' {
+		k++
+	}
+	if k < len(text) && strings.IndexByte("ABCDabcd", text[k]) >= 0 && (k+1 == len(text) || !isAlnum(text[k+1])) {
+		return k + 1, true
+	}
+	if j < len(text) && isAlnum(text[j]) {
+		return 0, false
+	}
+	if i > 0 && isAlnum(text[i-1]) {
+		return 0, false
+	}
+	return j, true
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// readPostcode reads a UK postcode in capitals: outward code (A9, A99, AA9,
+// AA99, A9A, AA9A), an optional space, inward code (9AA).
+func readPostcode(text string, i int) (int, bool) {
+	if i > 0 && isAlnum(text[i-1]) {
+		return 0, false
+	}
+	j := i
+	for j < len(text) && j-i < 2 && isUpper(text[j]) {
+		j++
+	}
+	if j == i || j >= len(text) || !isDigit(text[j]) {
+		return 0, false
+	}
+	j++
+	if j < len(text) && (isDigit(text[j]) || isUpper(text[j])) && !(j+2 < len(text) && isUpper(text[j+1]) && isUpper(text[j+2]) && isDigit(text[j])) {
+		j++
+	}
+	if j < len(text) && text[j] == ' ' {
+		j++
+	}
+	if j+3 > len(text) || !isDigit(text[j]) || !isUpper(text[j+1]) || !isUpper(text[j+2]) {
+		return 0, false
+	}
+	if j+3 < len(text) && isAlnum(text[j+3]) {
+		return 0, false
+	}
+	return j + 3, true
+}
+
+// readReg reads a current-style registration: AB12 CDE.
+func readReg(text string, i int) (int, bool) {
+	if i+7 > len(text) || (i > 0 && isAlnum(text[i-1])) {
+		return 0, false
+	}
+	if !isUpper(text[i]) || !isUpper(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) {
+		return 0, false
+	}
+	j := i + 4
+	if text[j] == ' ' {
+		j++
+	}
+	if j+3 > len(text) || !isUpper(text[j]) || !isUpper(text[j+1]) || !isUpper(text[j+2]) {
+		return 0, false
+	}
+	if j+3 < len(text) && isAlnum(text[j+3]) {
+		return 0, false
+	}
+	return j + 3, true
+}
+
+// postcodeRule: a postcode alone is a place; a house number and street
+// before it make it someone's address — unless it is the organisation's
+// own building.
+func (s *Screener) postcodeRule(st *scanState, start, end int) {
+	h := st.spanHit(start, end)
+	if _, org := st.near(h, gOrgContact, 8, -1, true); org {
+		return
+	}
+	for k := h.a - 1; k >= 0 && k >= h.a-6; k-- {
+		t := st.toks[k]
+		if t.flags&tfAllDigits != 0 && t.ne-t.ns <= 4 {
+			st.addBytes(PersonalData, normal, int(t.start), end, "A house number with a postcode: someone's home address.", sugRemove)
+			return
+		}
+	}
+	st.addBytes(PersonalData, weak, start, end, "A postcode: fine for a public place, not for a home.", "Check it is not someone's home.")
+}
+
+// addressCue: "lives at 14 Elm Grove" without a postcode.
+func (s *Screener) addressCue(st *scanState) {
+	for _, h := range st.hits {
+		if h.groups&gAddressCue.bit() == 0 {
+			continue
+		}
+		for k := h.b; k < int32(len(st.toks)) && k < h.b+4; k++ {
+			if st.toks[k].flags&tfAllDigits != 0 {
+				if o, ok := st.near(hit{a: k, b: k + 1}, gStreetType, 4, 1, true); ok {
+					st.add(PersonalData, normal, h.a, o.b, "A private person's home address.", sugRemove)
+					return
+				}
+			}
+		}
+	}
+}
+
+// emails finds addresses; the organisation's own domains and public-sector
+// domains are organisational, generic mailboxes (info@, bookings@) are safe,
+// anything else reads as a person's address.
+func (s *Screener) emails(st *scanState) {
+	text := st.text
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' {
+			continue
+		}
+		a := i
+		for a > 0 && isEmailLocal(text[a-1]) {
+			a--
+		}
+		b := i + 1
+		for b < len(text) && (isAlnum(text[b]) || text[b] == '-' || (text[b] == '.' && b+1 < len(text) && isAlnum(text[b+1]))) {
+			b++
+		}
+		if a == i || b == i+1 || !strings.Contains(text[i+1:b], ".") {
+			continue
+		}
+		for a < i && text[a] == '.' {
+			a++
+		}
+		local := strings.ToLower(text[a:i])
+		domain := strings.ToLower(text[i+1 : b])
+		switch {
+		case s.policy.ownDomain(domain), publicSectorDomain(domain):
+		case webmail(domain):
+			st.addBytes(PersonalData, normal, a, b, "A personal e-mail address.", "Remove it; reply to the person privately.")
+		case genericMailbox(local):
+		default:
+			st.addBytes(PersonalData, normal, a, b, "An e-mail address that reads as a private person's.", "Remove it or use the organisation's published address.")
+		}
+		i = b
+	}
+}
+
+func isEmailLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '-' || c == '+'
+}
+
+func publicSectorDomain(d string) bool {
+	for _, suf := range []string{"gov.uk", "nhs.uk", "nhs.net", "sch.uk", "police.uk", "ac.uk", "parliament.uk", "mod.uk", "gov.scot", "gov.wales", "llyw.cymru"} {
+		if d == suf || strings.HasSuffix(d, "."+suf) {
+			return true
+		}
+	}
+	return false
+}
+
+func webmail(d string) bool {
+	name := d
+	if k := strings.IndexByte(d, '.'); k > 0 {
+		name = d[:k]
+	}
+	switch name {
+	case "gmail", "googlemail", "hotmail", "outlook", "live", "msn", "yahoo", "ymail", "aol", "icloud", "me", "mac",
+		"btinternet", "btopenworld", "sky", "virginmedia", "talktalk", "tiscali", "ntlworld", "blueyonder", "protonmail", "proton", "gmx", "mail", "zoho", "yandex":
+		return true
+	}
+	return false
+}
+
+func genericMailbox(local string) bool {
+	switch local {
+	case "info", "enquiries", "enquiry", "hello", "contact", "admin", "office", "bookings", "booking", "help",
+		"support", "sales", "press", "media", "news", "team", "reception", "customerservices", "feedback",
+		"complaints", "noreply", "no-reply", "events", "general", "mail", "post", "accounts", "membership":
+		return true
+	}
+	return false
+}
+
+// namedPerson: a child, pupil or patient named beside a sensitive detail
+// (health, behaviour, care, exclusion) identifies them.
+func (s *Screener) namedPerson(st *scanState) {
+	if !st.has(gSensitive) {
+		return
+	}
+	for _, h := range st.hits {
+		if h.groups&gSensitive.bit() == 0 {
+			continue
+		}
+		sent := st.toks[h.a].sent
+		// find a name in the same sentence, with a cue next to it or
+		// a two-word name
+		for i := range st.toks {
+			t := st.toks[i]
+			if t.sent != sent || !st.isName(i) {
+				continue
+			}
+			if s.isOfficial(st, i) {
+				continue
+			}
+			nh := hit{a: int32(i), b: int32(i + 1)}
+			_, cue := st.near(nh, gChildCue, 3, 0, true)
+			_, title := st.near(nh, gTitle, 1, -1, true)
+			twoWord := i+1 < len(st.toks) && st.isName(i+1) && st.toks[i+1].sent == sent
+			if cue || title || twoWord {
+				st.addSpan(PersonalData, normal, nh, h, "Names a child, pupil, patient or resident beside a sensitive detail about them.", "Remove the name and anything else that identifies them.")
+				return
+			}
+		}
+	}
+}
+
+func (s *Screener) isOfficial(st *scanState, i int) bool {
+	if !st.has(gOfficial) {
+		return false
+	}
+	for _, h := range st.hits {
+		if h.groups&gOfficial.bit() != 0 && int32(i) >= h.a && int32(i) < h.b {
+			return true
+		}
+	}
+	return false
+}
