@@ -106,8 +106,14 @@ func (db *DB) Engine() Engine { return db.engine }
 // Ping checks the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
-// Stats returns connection-pool statistics for metrics.
-func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
+// Pools returns the connection pools by name, for pool metrics. On SQLite
+// the writer is a separate single connection.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.read == db.write {
+		return map[string]*sql.DB{string(db.engine): db.read}
+	}
+	return map[string]*sql.DB{string(db.engine) + "_read": db.read, string(db.engine) + "_write": db.write}
+}
 
 // SetClock replaces the clock used for timestamps; tests use it.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
