@@ -85,20 +85,20 @@ func (s *Server) jsonResponse(snap *snapshot, v any) (*response, error) {
 // --- JSON shapes ---
 
 type apiNotice struct {
-	ID          int64      `json:"id"`
-	Revision    int        `json:"revision"`
-	Category    string     `json:"category"`
-	Status      string     `json:"status"`
-	StatusLabel string     `json:"status_label"`
-	Places      []string   `json:"places"`
-	Headline    string     `json:"headline"`
-	Body        string     `json:"body"`
-	Starts      *time.Time `json:"starts,omitempty"`
-	Ends        *time.Time `json:"ends,omitempty"`
-	PublishedAt time.Time  `json:"published_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	ClosedAt    *time.Time `json:"closed_at,omitempty"`
-	URL         string     `json:"url"`
+	ID          int64       `json:"id"`
+	Revision    int         `json:"revision"`
+	Category    string      `json:"category"`
+	Status      string      `json:"status"`
+	StatusLabel string      `json:"status_label"`
+	Places      []string    `json:"places"`
+	Headline    string      `json:"headline"`
+	Body        string      `json:"body"`
+	Starts      *time.Time  `json:"starts,omitempty"`
+	Ends        *time.Time  `json:"ends,omitempty"`
+	PublishedAt time.Time   `json:"published_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	ClosedAt    *time.Time  `json:"closed_at,omitempty"`
+	URL         string      `json:"url"`
 	Revisions   []apiNotice `json:"revisions,omitempty"`
 }
 
@@ -518,14 +518,14 @@ func (s *Server) apiRound() http.Handler {
 }
 
 type apiPostcode struct {
-	Postcode string        `json:"postcode"`
-	Lat      float64       `json:"lat"`
-	Lon      float64       `json:"lon"`
-	Ward     apiWard       `json:"ward"`
-	Rounds   []apiRound    `json:"rounds"`
-	Schools  []apiSchool   `json:"nearby_schools"`
-	Routes   []geoFeature  `json:"gritting_routes"`
-	Notices  []apiNotice   `json:"notices"`
+	Postcode string       `json:"postcode"`
+	Lat      float64      `json:"lat"`
+	Lon      float64      `json:"lon"`
+	Ward     apiWard      `json:"ward"`
+	Rounds   []apiRound   `json:"rounds"`
+	Schools  []apiSchool  `json:"nearby_schools"`
+	Routes   []geoFeature `json:"gritting_routes"`
+	Notices  []apiNotice  `json:"notices"`
 }
 
 func (s *Server) apiPostcode() http.Handler {

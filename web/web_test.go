@@ -1,0 +1,786 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/store"
+	"github.com/signpost-uk/signpost/store/storetest"
+)
+
+// testNow is 7am on a Tuesday in January: the demo postpones Tuesday's
+// bin rounds.
+var testNow = time.Date(2026, 1, 13, 7, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	srv   *Server
+	db    *store.DB
+	count *fakeCounter
+	clock *testClock
+}
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// newFixture serves the Northdale demo from a fresh SQLite database.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, store.SQLite)
+	if err := demo.Load(ctx, db, testNow); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	clock := &testClock{now: testNow}
+	db.SetClock(clock.Now)
+	fc := &fakeCounter{}
+	srv, err := NewServer(Config{
+		CouncilName: demo.Council,
+		BaseURL:     "https://signpost.example",
+		Now:         clock.Now,
+	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping})
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	return &fixture{srv: srv, db: db, count: fc, clock: clock}
+}
+
+type fakeCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (f *fakeCounter) CountContacts(_ context.Context, day time.Time, channel, category string, n int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.counts == nil {
+		f.counts = map[string]int{}
+	}
+	f.counts[day.Format(time.DateOnly)+" "+channel+" "+category] += n
+	return nil
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t testing.TB, h http.Handler, method, target string, header ...string) result {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return result{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+}
+
+func get(t testing.TB, h http.Handler, target string, header ...string) result {
+	t.Helper()
+	return do(t, h, http.MethodGet, target, header...)
+}
+
+// routeExamples gives each route in the table a path to request
+// anonymously and the status it must answer. TestRouteTable fails if a
+// route has no example, so new routes get one.
+func routeExamples(f *fixture) map[string][]struct {
+	path   string
+	status int
+} {
+	snap := f.srv.snap.Load()
+	notice := "/notices/" + itoa(snap.notices[0].ID)
+	type ex = struct {
+		path   string
+		status int
+	}
+	return map[string][]ex{
+		"GET /{$}":                         {{"/", 200}},
+		"GET /area":                        {{"/area?postcode=ND1+1BX", 200}, {"/area?postcode=ZZ9+9ZZ", 200}, {"/area?postcode=not-a-postcode", 400}, {"/area", 400}},
+		"GET /notices/{id}":                {{notice, 200}, {"/notices/999999", 404}, {"/notices/abc", 404}},
+		"GET /schools":                     {{"/schools", 200}},
+		"GET /schools/{urn}":               {{"/schools/142316", 200}, {"/schools/000", 404}},
+		"GET /routes":                      {{"/routes", 200}},
+		"GET /routes/{id}":                 {{"/routes/" + snap.routes[0].ID, 200}, {"/routes/nope", 404}},
+		"GET /wards":                       {{"/wards", 200}},
+		"GET /wards/{code}":                {{"/wards/NDW01", 200}, {"/wards/XX", 404}},
+		"GET /rounds":                      {{"/rounds", 200}},
+		"GET /rounds/{id}":                 {{"/rounds/ND-R001", 200}, {"/rounds/none", 404}},
+		"GET /map":                         {{"/map", 200}},
+		"GET /brand.css":                   {{"/brand.css", 200}},
+		"GET /static/":                     {{"/static/README.md", 200}, {"/static/", 404}, {"/static/missing.css", 404}},
+		"GET /feeds/notices.atom":          {{"/feeds/notices.atom", 200}, {"/feeds/notices.atom?category=schools&ward=NDW01", 200}, {"/feeds/notices.atom?category=snow", 400}},
+		"GET /feeds/notices.json":          {{"/feeds/notices.json", 200}, {"/feeds/notices.json?ward=NOPE", 400}},
+		"GET /feeds/cap.atom":              {{"/feeds/cap.atom", 200}},
+		"GET /cap/{file}":                  {{"/cap/" + itoa(snap.notices[0].ID) + ".xml", 200}, {"/cap/1.txt", 404}, {"/cap/999999.xml", 404}},
+		"GET /calendar/rounds/{file}":      {{"/calendar/rounds/ND-R001.ics", 200}, {"/calendar/rounds/nope.ics", 404}},
+		"GET /api/openapi.json":            {{"/api/openapi.json", 200}},
+		"GET /api/v1/notices":              {{"/api/v1/notices", 200}, {"/api/v1/notices?category=roads&status=gritted", 200}, {"/api/v1/notices?status=melted", 400}},
+		"GET /api/v1/notices/{id}":         {{"/api/v1/notices/" + itoa(snap.notices[0].ID), 200}, {"/api/v1/notices/0", 404}},
+		"GET /api/v1/wards":                {{"/api/v1/wards", 200}},
+		"GET /api/v1/wards/{code}":         {{"/api/v1/wards/NDW01", 200}, {"/api/v1/wards/NOPE", 404}},
+		"GET /api/v1/schools":              {{"/api/v1/schools", 200}},
+		"GET /api/v1/schools/{urn}":        {{"/api/v1/schools/142316", 200}, {"/api/v1/schools/1", 404}},
+		"GET /api/v1/routes":               {{"/api/v1/routes", 200}},
+		"GET /api/v1/routes/{id}":          {{"/api/v1/routes/" + snap.routes[0].ID, 200}, {"/api/v1/routes/x", 404}},
+		"GET /api/v1/rounds":               {{"/api/v1/rounds", 200}},
+		"GET /api/v1/rounds/{id}":          {{"/api/v1/rounds/ND-R001", 200}, {"/api/v1/rounds/x", 404}},
+		"GET /api/v1/postcodes/{postcode}": {{"/api/v1/postcodes/nd11bx", 200}, {"/api/v1/postcodes/ZZ9%209ZZ", 404}, {"/api/v1/postcodes/hello", 400}},
+		"GET /healthz":                     {{"/healthz", 200}},
+		"GET /readyz":                      {{"/readyz", 200}},
+		"GET /metrics":                     {{"/metrics", 200}},
+	}
+}
+
+func slogTo(w io.Writer) *slog.Logger { return slogToLevel(w, slog.LevelInfo) }
+
+func slogToLevel(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func runtimeGosched() { runtime.Gosched() }
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestRouteTable(t *testing.T) {
+	f := newFixture(t)
+	examples := routeExamples(f)
+	seen := map[string]bool{}
+	for _, rt := range f.srv.routes {
+		key := rt.method + " " + rt.pattern
+		seen[key] = true
+		if rt.access != accessPublic {
+			t.Errorf("%s: access %q; only public routes exist so far", key, rt.access)
+		}
+		exs, ok := examples[key]
+		if !ok {
+			t.Errorf("%s: no example request in routeExamples", key)
+			continue
+		}
+		for _, ex := range exs {
+			r := do(t, f.srv, rt.method, ex.path)
+			if r.status != ex.status {
+				t.Errorf("%s %s: status %d, want %d; body %.200q", rt.method, ex.path, r.status, ex.status, r.body)
+			}
+		}
+	}
+	for key := range examples {
+		if !seen[key] {
+			t.Errorf("example for %s, which is not in the route table", key)
+		}
+	}
+}
+
+func TestUnknownPathsAndMethods(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		method, path string
+		status       int
+		ctype        string
+		contains     string
+	}{
+		{"GET", "/no/such/page", 404, "text/html", "Page not found"},
+		{"GET", "/favicon.ico", 404, "text/html", "Page not found"},
+		{"GET", "/api/v1/nothing", 404, "application/json", `"code": "not_found"`},
+		{"POST", "/", 405, "text/html", "Method not allowed"},
+		{"DELETE", "/api/v1/notices", 405, "application/json", `"code": "method_not_allowed"`},
+	}
+	for _, tt := range tests {
+		r := do(t, f.srv, tt.method, tt.path)
+		if r.status != tt.status {
+			t.Errorf("%s %s: status %d, want %d", tt.method, tt.path, r.status, tt.status)
+		}
+		if !strings.HasPrefix(r.header.Get("Content-Type"), tt.ctype) {
+			t.Errorf("%s %s: Content-Type %q, want %s", tt.method, tt.path, r.header.Get("Content-Type"), tt.ctype)
+		}
+		if !strings.Contains(strings.ReplaceAll(r.body, `":"`, `": "`), tt.contains) {
+			t.Errorf("%s %s: body lacks %q: %.300s", tt.method, tt.path, tt.contains, r.body)
+		}
+		if tt.status == 405 && r.header.Get("Allow") == "" {
+			t.Errorf("%s %s: 405 without Allow", tt.method, tt.path)
+		}
+	}
+}
+
+var h1 = regexp.MustCompile(`<h1[ >]`)
+
+func TestPages(t *testing.T) {
+	f := newFixture(t)
+	snap := f.srv.snap.Load()
+	var closedSchool *signpost.Notice
+	for i := range snap.notices {
+		if n := &snap.notices[i]; n.Category == signpost.CategorySchools && n.Status == signpost.StatusClosed {
+			closedSchool = n
+			break
+		}
+	}
+	if closedSchool == nil {
+		t.Fatal("demo has no closed school")
+	}
+	m := snap.summary()
+	tests := []struct {
+		path     string
+		status   int
+		contains []string
+	}{
+		{"/", 200, []string{
+			"At a glance",
+			itoa(int64(m.SchoolsClosed)) + " of " + itoa(int64(len(snap.schools))) + " schools closed",
+			"gritting routes treated",
+			"Tuesday&#39;s bin collections cancelled",
+			html.EscapeString(closedSchool.Headline),
+			`action="/area"`,
+			`<time datetime="`,
+		}},
+		{"/area?postcode=nd11bx", 200, []string{"Your area: ND1 1BX", "Schools near you", "Your bin collection", "ND-R001", "Gritting in", `role="img"`}},
+		{"/area?postcode=ZZ9+9ZZ", 200, []string{"We do not have any information for ZZ9 9ZZ"}},
+		{"/area?postcode=%3Cscript%3E", 400, []string{"govuk-error-summary", "There is a problem", `href="#postcode"`, "&lt;script&gt;"}},
+		{"/area?postcode=", 400, []string{"Enter a postcode"}},
+		{"/notices/" + itoa(closedSchool.ID), 200, []string{html.EscapeString(closedSchool.Headline), "History of this notice", `<script type="application/ld+json">`, `"SpecialAnnouncement"`}},
+		{"/schools/142316", 200, []string{"Holy Trinity Nursery School", "Reference number (URN)"}},
+		{"/routes/" + snap.routes[0].ID, 200, []string{snap.routes[0].Name, "<svg", "<title id=\"route-map-title\">", "Priority"}},
+		{"/wards/NDW01", 200, []string{"Greenbank", "Schools", "Bin collection rounds"}},
+		{"/rounds/ND-R001", 200, []string{"Next collections", "collection cancelled", ".ics"}},
+		{"/map", 200, []string{"Map of gritting routes", "<polyline", "Dotted grey line", "Every gritting route and its status"}},
+		{"/schools", 200, []string{"schools are closed today"}},
+		{"/wards", 200, []string{"Greenbank"}},
+		{"/rounds", 200, []string{"ND-R001"}},
+		{"/routes", 200, []string{snap.routes[0].Name}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := get(t, f.srv, tt.path)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d", r.status, tt.status)
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(r.body, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			if n := len(h1.FindAllString(r.body, -1)); n != 1 {
+				t.Errorf("%d <h1> elements, want 1", n)
+			}
+			for _, want := range []string{`<html lang="en-GB"`, `class="govuk-skip-link"`, `id="main-content"`, `rel="alternate" type="application/atom+xml"`, `rel="alternate" type="application/feed+json"`} {
+				if !strings.Contains(r.body, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			if strings.Contains(r.body, " style=") || strings.Contains(r.body, "<style") || strings.Contains(r.body, "javascript:") {
+				t.Error("page has inline style or script the CSP would block")
+			}
+			if strings.Count(r.body, "<script") != strings.Count(r.body, `<script type="application/ld+json">`) {
+				t.Error("page has a script other than JSON-LD")
+			}
+		})
+	}
+}
+
+func TestJSONLDIsEscaped(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	n, err := f.db.CreateNotice(ctx, signpost.NoticeInput{
+		Category: signpost.CategoryOther, Status: signpost.StatusInformation,
+		Places:   []signpost.PlaceRef{{Kind: signpost.PlaceAll}},
+		Headline: `Test </script><script>alert(1)</script> & "quotes"`,
+		Body:     "Body with <b>tags</b>",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, f.srv, "/notices/"+itoa(n.ID))
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	if strings.Contains(r.body, "<script>alert") {
+		t.Fatal("headline broke out of the JSON-LD script element")
+	}
+	start := strings.Index(r.body, `<script type="application/ld+json">`)
+	end := strings.Index(r.body[start:], "</script>")
+	raw := r.body[start+len(`<script type="application/ld+json">`) : start+end]
+	var ld map[string]any
+	if err := json.Unmarshal([]byte(raw), &ld); err != nil {
+		t.Fatalf("JSON-LD does not parse: %v\n%s", err, raw)
+	}
+	if ld["name"] != n.Headline || ld["@type"] != "SpecialAnnouncement" {
+		t.Errorf("JSON-LD name %q type %q", ld["name"], ld["@type"])
+	}
+}
+
+func TestConditionalGET(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/", "/feeds/notices.atom", "/api/v1/notices", "/area?postcode=ND1+1BX"} {
+		t.Run(path, func(t *testing.T) {
+			first := get(t, f.srv, path)
+			etag, lm := first.header.Get("ETag"), first.header.Get("Last-Modified")
+			if first.status != 200 || etag == "" || lm == "" {
+				t.Fatalf("status %d ETag %q Last-Modified %q", first.status, etag, lm)
+			}
+			if cc := first.header.Get("Cache-Control"); !strings.Contains(cc, "public") || !strings.Contains(cc, "max-age=") {
+				t.Errorf("Cache-Control %q", cc)
+			}
+			if r := get(t, f.srv, path, "If-None-Match", etag); r.status != 304 || r.body != "" || r.header.Get("ETag") != etag {
+				t.Errorf("If-None-Match: status %d, ETag %q, body %d bytes", r.status, r.header.Get("ETag"), len(r.body))
+			}
+			if r := get(t, f.srv, path, "If-None-Match", `"other"`); r.status != 200 {
+				t.Errorf("mismatched If-None-Match: status %d", r.status)
+			}
+			if r := get(t, f.srv, path, "If-Modified-Since", lm); r.status != 304 {
+				t.Errorf("If-Modified-Since: status %d", r.status)
+			}
+			gz := get(t, f.srv, path, "Accept-Encoding", "gzip, deflate, br")
+			if gz.header.Get("Content-Encoding") != "gzip" || gz.header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("gzip: Content-Encoding %q Vary %q", gz.header.Get("Content-Encoding"), gz.header.Get("Vary"))
+			}
+			zr, err := gzip.NewReader(strings.NewReader(gz.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _ := io.ReadAll(zr)
+			if string(plain) != first.body {
+				t.Error("gzipped body differs from the plain one")
+			}
+			if r := get(t, f.srv, path, "Accept-Encoding", "gzip", "If-None-Match", gz.header.Get("ETag")); r.status != 304 {
+				t.Errorf("gzip If-None-Match: status %d", r.status)
+			}
+			if r := get(t, f.srv, path, "Accept-Encoding", "gzip;q=0"); r.header.Get("Content-Encoding") != "" {
+				t.Error("gzip sent despite q=0")
+			}
+		})
+	}
+}
+
+func TestFeeds(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		path, ctype string
+		contains    []string
+		lacks       []string
+	}{
+		{"/feeds/notices.atom", "application/atom+xml", []string{`<feed xmlns="http://www.w3.org/2005/Atom"`, "<entry>"}, nil},
+		{"/feeds/notices.atom?category=roads", "application/atom+xml", []string{"gritting"}, []string{"is closed today"}},
+		{"/feeds/notices.json?category=schools", "application/feed+json", []string{`"version": "https://jsonfeed.org/version/1.1"`, "is closed today"}, []string{"gritting under way"}},
+		{"/feeds/cap.atom", "application/atom+xml", []string{"/cap/", "application/cap+xml"}, nil},
+		{"/calendar/rounds/ND-R001.ics", "text/calendar", []string{"BEGIN:VCALENDAR", "STATUS:CANCELLED"}, nil},
+	}
+	for _, tt := range tests {
+		r := get(t, f.srv, tt.path)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), tt.ctype) {
+			t.Errorf("%s: status %d Content-Type %q, want %s", tt.path, r.status, r.header.Get("Content-Type"), tt.ctype)
+			continue
+		}
+		body := strings.ReplaceAll(r.body, `":"`, `": "`)
+		for _, want := range tt.contains {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", tt.path, want)
+			}
+		}
+		for _, bad := range tt.lacks {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s has %q, which its filter excludes", tt.path, bad)
+			}
+		}
+	}
+	snap := f.srv.snap.Load()
+	id := itoa(snap.notices[0].ID)
+	r := get(t, f.srv, "/cap/"+id+".xml")
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/common-alerting-protocol+xml") || !strings.Contains(r.body, "urn:oasis:names:tc:emergency:cap:1.2") {
+		t.Errorf("CAP alert: Content-Type %q body %.200s", r.header.Get("Content-Type"), r.body)
+	}
+	bad := get(t, f.srv, "/feeds/notices.atom?category=snow")
+	if bad.status != 400 || !strings.Contains(bad.body, `"snow"`) {
+		t.Errorf("unknown category: status %d body %q", bad.status, bad.body)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	f := newFixture(t)
+	var pc struct {
+		Postcode string `json:"postcode"`
+		Ward     struct{ Code string }
+		Rounds   []struct{ ID string }
+		Schools  []struct {
+			URN        string   `json:"urn"`
+			DistanceKM *float64 `json:"distance_km"`
+		} `json:"nearby_schools"`
+	}
+	r := get(t, f.srv, "/api/v1/postcodes/nd11bx")
+	if err := json.Unmarshal([]byte(r.body), &pc); err != nil {
+		t.Fatalf("postcode JSON: %v", err)
+	}
+	if pc.Postcode != "ND1 1BX" || pc.Ward.Code != "NDW01" || len(pc.Rounds) == 0 || pc.Rounds[0].ID != "ND-R001" || len(pc.Schools) == 0 || pc.Schools[0].DistanceKM == nil {
+		t.Errorf("postcode answer %+v", pc)
+	}
+	for i := 1; i < len(pc.Schools); i++ {
+		if *pc.Schools[i].DistanceKM < *pc.Schools[i-1].DistanceKM {
+			t.Error("nearby schools not nearest first")
+		}
+	}
+
+	errs := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/v1/postcodes/hello", 400, signpost.EINVALID},
+		{"/api/v1/postcodes/ZZ9%209ZZ", 404, signpost.ENOTFOUND},
+		{"/api/v1/notices/123456", 404, signpost.ENOTFOUND},
+		{"/api/v1/notices?category=snow", 400, signpost.EINVALID},
+		{"/api/v1/notices?include_closed=maybe", 400, signpost.EINVALID},
+	}
+	for _, e := range errs {
+		r := get(t, f.srv, e.path)
+		var body apiError
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil || r.status != e.status || body.Error.Code != e.code || body.Error.Message == "" {
+			t.Errorf("%s: status %d body %s (err %v); want %d %s", e.path, r.status, r.body, err, e.status, e.code)
+		}
+		if r.header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: Content-Type %q", e.path, r.header.Get("Content-Type"))
+		}
+	}
+
+	var list struct{ Notices []apiNotice }
+	json.Unmarshal([]byte(get(t, f.srv, "/api/v1/notices?category=roads&status=gritted").body), &list)
+	if len(list.Notices) == 0 {
+		t.Fatal("no gritted road notices")
+	}
+	for _, n := range list.Notices {
+		if n.Category != "roads" || n.Status != "gritted" {
+			t.Errorf("filter let through %s/%s", n.Category, n.Status)
+		}
+	}
+	var one apiNotice
+	json.Unmarshal([]byte(get(t, f.srv, "/api/v1/notices/"+itoa(list.Notices[0].ID)).body), &one)
+	if len(one.Revisions) != one.Revision || one.Revision < 2 {
+		t.Errorf("notice has revision %d and %d revisions listed", one.Revision, len(one.Revisions))
+	}
+
+	var routes geoFeatureCollection
+	json.Unmarshal([]byte(get(t, f.srv, "/api/v1/routes").body), &routes)
+	if routes.Type != "FeatureCollection" || len(routes.Features) == 0 || routes.Features[0].Geometry.Type != "LineString" || len(routes.Features[0].Geometry.Coordinates) < 2 {
+		t.Errorf("routes GeoJSON: %+v", routes.Type)
+	}
+}
+
+func TestHTTPStatusMapping(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+	}{
+		{signpost.Errorf(signpost.EINVALID, "x"), 400},
+		{signpost.Errorf(signpost.ENOTFOUND, "x"), 404},
+		{signpost.Errorf(signpost.ECONFLICT, "x"), 409},
+		{signpost.Errorf(signpost.EUNAUTHORIZED, "x"), 401},
+		{signpost.Errorf(signpost.EFORBIDDEN, "x"), 403},
+		{signpost.Errorf(signpost.EUNAVAILABLE, "x"), 503},
+		{signpost.Errorf(signpost.ETOOLARGE, "x"), 413},
+		{signpost.Errorf(signpost.ERATELIMITED, "x"), 429},
+		{errors.New("disk on fire"), 500},
+	}
+	for _, tt := range tests {
+		if got := httpStatus(signpost.ErrorCode(tt.err)); got != tt.status {
+			t.Errorf("%v: status %d, want %d", tt.err, got, tt.status)
+		}
+	}
+}
+
+func TestSecurityHeadersAndPanics(t *testing.T) {
+	f := newFixture(t)
+	var logs bytes.Buffer
+	f.srv.log = slogTo(&logs)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret detail") })
+	h := f.srv.middleware(mux)
+	r := get(t, h, "/boom?postcode=ND1+1BX")
+	if r.status != 500 || strings.Contains(r.body, "secret detail") || !strings.Contains(r.body, "Sorry, there is a problem") {
+		t.Errorf("panic: status %d body %.200s", r.status, r.body)
+	}
+	if !strings.Contains(logs.String(), "secret detail") || strings.Contains(logs.String(), "ND1") {
+		t.Errorf("panic log should hold the detail and no query: %s", logs.String())
+	}
+	for _, res := range []result{r, get(t, f.srv, "/"), get(t, f.srv, "/nope"), get(t, f.srv, "/api/v1/wards"), get(t, f.srv, "/static/README.md")} {
+		csp := res.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("CSP %q", csp)
+		}
+		for _, h := range []string{"X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options"} {
+			if res.header.Get(h) == "" {
+				t.Errorf("status %d response lacks %s", res.status, h)
+			}
+		}
+	}
+}
+
+func TestRequestLogHasNoPersonalData(t *testing.T) {
+	f := newFixture(t)
+	var logs bytes.Buffer
+	f.srv.log = slogToLevel(&logs, -4) // debug: every request
+	req := httptest.NewRequest("GET", "/area?postcode=ND1+1BX", nil)
+	req.RemoteAddr = "203.0.113.9:4444"
+	f.srv.ServeHTTP(httptest.NewRecorder(), req)
+	get(t, f.srv, "/api/v1/postcodes/ND1%201BX")
+	out := logs.String()
+	if !strings.Contains(out, "route=\"GET /area\"") || !strings.Contains(out, "/api/v1/postcodes/{postcode}") {
+		t.Errorf("log lacks route patterns: %s", out)
+	}
+	for _, bad := range []string{"ND1", "nd1", "203.0.113.9", "postcode=N"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("log holds %q: %s", bad, out)
+		}
+	}
+}
+
+func TestUpdateVisibleAfterVersionChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	before := get(t, f.srv, "/")
+	if changed, err := f.srv.poll(ctx); err != nil || changed {
+		t.Fatalf("poll with no change: changed %v err %v", changed, err)
+	}
+	snap := f.srv.snap.Load()
+	var target *signpost.Notice
+	for i := range snap.notices {
+		if snap.notices[i].Category == signpost.CategorySchools && !snap.notices[i].Closed() {
+			target = &snap.notices[i]
+			break
+		}
+	}
+	in := signpost.NoticeInput{Category: target.Category, Status: signpost.StatusResumed, Places: target.Places, Headline: "Reopened after lunch: test update", Body: "x"}
+	f.clock.Set(testNow.Add(time.Minute))
+	if _, err := f.db.UpdateNotice(ctx, target.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	// The store's version moved: the next poll (every 250ms in Run)
+	// rebuilds, and the cached page is replaced.
+	if changed, err := f.srv.poll(ctx); err != nil || !changed {
+		t.Fatalf("poll after update: changed %v err %v", changed, err)
+	}
+	after := get(t, f.srv, "/", "If-None-Match", before.header.Get("ETag"))
+	if after.status != 200 || !strings.Contains(after.body, "Reopened after lunch: test update") {
+		t.Fatalf("update not visible: status %d", after.status)
+	}
+	page := get(t, f.srv, "/notices/"+itoa(target.ID))
+	if !strings.Contains(page.body, "Reopened after lunch") || !strings.Contains(page.body, html.EscapeString(target.Headline)) {
+		t.Error("notice page lacks the new revision or the history")
+	}
+	for _, p := range []string{"/feeds/notices.atom", "/api/v1/notices"} {
+		if !strings.Contains(get(t, f.srv, p).body, "Reopened after lunch") {
+			t.Errorf("%s lacks the update", p)
+		}
+	}
+}
+
+func TestRunPollsUntilCancelled(t *testing.T) {
+	f := newFixture(t)
+	f.srv.cfg.PollInterval = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- f.srv.Run(ctx) }()
+	n, err := f.db.CreateNotice(ctx, signpost.NoticeInput{Category: signpost.CategoryOther, Status: signpost.StatusInformation, Places: []signpost.PlaceRef{{Kind: signpost.PlaceAll}}, Headline: "Poller test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the poller by watching the snapshot, not the clock.
+	for f.srv.snap.Load().noticeByID[n.ID] == nil {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned early: %v", err)
+		default:
+		}
+		runtimeGosched()
+	}
+	get(t, f.srv, "/area?postcode=ND1+1BX")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Run flushes the counts on the way out.
+	f.count.mu.Lock()
+	defer f.count.mu.Unlock()
+	if f.count.counts["2026-01-13 web other"] != 1 {
+		t.Errorf("counts after Run: %v", f.count.counts)
+	}
+}
+
+func TestContactCounting(t *testing.T) {
+	f := newFixture(t)
+	snap := f.srv.snap.Load()
+	var school int64
+	for _, n := range snap.notices {
+		if n.Category == signpost.CategorySchools {
+			school = n.ID
+			break
+		}
+	}
+	get(t, f.srv, "/notices/"+itoa(school))
+	get(t, f.srv, "/notices/"+itoa(school), "If-None-Match", "*")
+	get(t, f.srv, "/area?postcode=ND1+1BX")
+	get(t, f.srv, "/feeds/notices.atom?category=roads")
+	get(t, f.srv, "/api/v1/schools")
+	get(t, f.srv, "/")
+	f.srv.flushCounts(context.Background())
+	want := map[string]int{
+		"2026-01-13 web schools": 2,
+		"2026-01-13 web other":   1,
+		"2026-01-13 feed roads":  1,
+		"2026-01-13 api schools": 1,
+	}
+	f.count.mu.Lock()
+	defer f.count.mu.Unlock()
+	if len(f.count.counts) != len(want) {
+		t.Errorf("counts %v, want %v", f.count.counts, want)
+	}
+	for k, n := range want {
+		if f.count.counts[k] != n {
+			t.Errorf("count %q = %d, want %d", k, f.count.counts[k], n)
+		}
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	f := newFixture(t)
+	f.srv.deps.Ready = func(context.Context) error { return errors.New("db down") }
+	if r := get(t, f.srv, "/readyz"); r.status != 503 {
+		t.Errorf("readyz with db down: %d", r.status)
+	}
+	if r := get(t, f.srv, "/healthz"); r.status != 200 {
+		t.Errorf("healthz: %d", r.status)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	get(t, f.srv, "/")
+	get(t, f.srv, "/nope")
+	r := get(t, f.srv, "/metrics")
+	for _, want := range []string{
+		`signpost_http_requests_total{code="200",route="GET /{$}"} 1`,
+		`signpost_http_requests_total{code="404",route="unmatched"} 1`,
+		`signpost_http_request_duration_seconds_bucket{code="200",route="GET /{$}"`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi version %q", doc.OpenAPI)
+	}
+	inTable := map[string]bool{}
+	for _, rt := range f.srv.routes {
+		if !strings.HasPrefix(rt.pattern, "/api/v1/") {
+			continue
+		}
+		key := strings.ToLower(rt.method) + " " + rt.pattern
+		inTable[key] = true
+		if _, ok := doc.Paths[rt.pattern][strings.ToLower(rt.method)]; !ok {
+			t.Errorf("%s is not in openapi.json", key)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if !inTable[method+" "+path] {
+				t.Errorf("openapi.json describes %s %s, which routes.go does not serve", method, path)
+			}
+		}
+	}
+}
+
+func TestSummarySentences(t *testing.T) {
+	tests := []struct {
+		m    summary
+		want []string
+	}{
+		{summary{Schools: 10, SchoolsClosed: 3, Routes: 4, RoutesTreated: 1, Rounds: 2, BinDays: []string{"Tuesday's bin collections cancelled"}},
+			[]string{"3 of 10 schools closed", "1 of 4 gritting routes treated", "Tuesday's bin collections cancelled"}},
+		{summary{Schools: 2, Routes: 1, RoutesTreating: 1, Rounds: 1},
+			[]string{"All schools open as normal", "0 of 1 gritting routes treated, 1 in progress", "Bin collections running as normal"}},
+		{summary{}, nil},
+	}
+	for _, tt := range tests {
+		got := tt.m.Sentences()
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("Sentences() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestNewServerRejectsBadConfig(t *testing.T) {
+	f := newFixture(t)
+	for _, cfg := range []Config{{BrandColour: "red; background:url(x)"}, {Timezone: "Mars/Olympus"}} {
+		if _, err := NewServer(cfg, Deps{Places: f.db, Notices: f.db}); err == nil {
+			t.Errorf("NewServer(%+v) accepted", cfg)
+		}
+	}
+	if _, err := NewServer(Config{}, Deps{}); err == nil {
+		t.Error("NewServer without stores accepted")
+	}
+}
+
+// TestRealServer starts the handler on a random port behind the same
+// http.Server cmd/signpost uses.
+func TestRealServer(t *testing.T) {
+	f := newFixture(t)
+	ts := httptest.NewUnstartedServer(f.srv)
+	ts.Config = NewHTTPServer("", f.srv)
+	ts.Start()
+	defer ts.Close()
+	res, err := http.Get(ts.URL + "/area?postcode=ND1%201BX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "ND1 1BX") {
+		t.Errorf("status %d", res.StatusCode)
+	}
+}
