@@ -141,19 +141,25 @@ func (s *Screener) classifyNumber(st *scanState, d []byte, start, end int) {
 		}
 		switch d[1] {
 		case '7':
+			// A mobile is personal unless it reads as our own contact point
+			// and nothing ties it to a person.
+			if _, p := st.near(h, gPersonContact, 8, 0, true); p || st.nearName(h, 8) {
+				st.addBytes(PersonalData, normal, start, end, "A mobile number next to a person: a private person's number.", sugNumber)
+				return
+			}
 			if _, org := st.near(h, gOrgContact, 6, 0, true); org {
 				return
 			}
 			st.addBytes(PersonalData, normal, start, end, "A mobile number: usually a private person's.", sugNumber)
 		case '1', '2':
+			if _, p := st.near(h, gPersonContact, 8, 0, true); p || st.nearName(h, 8) {
+				st.addBytes(PersonalData, normal, start, end, "A phone number that reads as a private person's.", sugNumber)
+				return
+			}
 			if _, org := st.near(h, gOrgContact, 6, 0, true); org {
 				return
 			}
-			if _, p := st.near(h, gPersonContact, 8, 0, true); p || st.nearName(h, 8) {
-				st.addBytes(PersonalData, normal, start, end, "A phone number that reads as a private person's.", sugNumber)
-			} else {
-				st.addBytes(PersonalData, weak, start, end, "A phone number: fine if it is a published organisational number.", "Use the published contact number.")
-			}
+			st.addBytes(PersonalData, weak, start, end, "A phone number: fine if it is a published organisational number.", "Use the published contact number.")
 		default:
 			// 03, 05, 08, 09: non-geographic service numbers.
 		}

@@ -234,7 +234,7 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
 		if g&gViolent.bit() != 0 {
-			if _, safe := st.near(h, gSafeObject, 2, 1, true); !safe {
+			if _, safe := st.near(h, gSafeObject, 1, 1, true); !safe {
 				if o, ok := st.near(h, gIntent, 8, -1, true); ok {
 					st.addSpan(Threat, normal, o, h, "States an intention or wish to do violence or damage.", "Remove it; if it came from a resident, follow the threats procedure.")
 				}
