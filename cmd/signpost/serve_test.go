@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeCouncil writes a second council's open data in the Northdale formats
+// but with its own codes, names and a different header order, BOM and LF
+// line ends, to show nothing is specific to Northdale.
+func writeCouncil(t *testing.T) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"wards":     "\ufeffward_name,ward_code,lat,lon\nMarsh End,E05009001,51.501,0.101\nHigh Street,E05009002,51.512,0.122\n",
+		"postcodes": "postcode,ward_code,lat,lon\nzz11aa,E05009001,51.5011,0.1012\nZZ1 2AB,E05009002,51.5120,0.1220\n",
+		"schools":   "urn,name,phase,ward_code,postcode,lat,lon,phone\n900001,Marsh End Academy,secondary,E05009001,ZZ1 1AA,51.5015,0.1015,020 7946 0001\n900002,High Street Infants,primary,E05009002,ZZ1 2AB,51.5121,0.1221,\n",
+		"routes": `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"route_id":"P1","name":"Primary 1","priority":1,"wards":["E05009001","E05009002"],"length_km":3.2},
+"geometry":{"type":"LineString","coordinates":[[0.100,51.500],[0.110,51.505],[0.122,51.512]]}}]}`,
+		"rounds": "round_id,ward_code,collection_day,streams,postcode_sector\nMON-1,E05009001,monday,Refuse;Food,ZZ1 1\nTHU-2,E05009002,Thursday,recycling,ZZ1 2\n",
+	}
+	paths := map[string]string{}
+	for kind, body := range files {
+		p := filepath.Join(dir, kind)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths[kind] = p
+	}
+	return paths
+}
+
+func TestServeAnotherCouncil(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	files := writeCouncil(t)
+	for _, kind := range []string{"wards", "postcodes", "schools", "routes", "rounds"} {
+		c.must("import", kind, files[kind])
+	}
+	id := strings.TrimSpace(c.must("notice", "create", "--category", "schools", "--status", "closed",
+		"--place", "school:900001", "--headline", "Marsh End Academy closed today"))
+	c.must("notice", "create", "--category", "roads", "--status", "gritted", "--place", "route:P1", "--headline", "Primary 1 gritted")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		env := &environment{getenv: func(k string) string { return c.vars[k] }, stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard}
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--council-name", "Marshford Borough Council"}, env)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		t.Fatalf("serve did not print its URL: %q", line)
+	}
+	base := strings.TrimSpace(line[i:])
+
+	get := func(path string, wantStatus int, want ...string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != wantStatus {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, wantStatus)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("GET %s: no %q in the response", path, w)
+			}
+		}
+	}
+	get("/", 200, "Marshford Borough Council", "Marsh End Academy closed today")
+	get("/area?postcode=zz11aa", 200, "Marsh End Academy", "Closed")
+	get("/area?postcode=ZZ9+9ZZ", 200)
+	get("/area?postcode=not-a-postcode", 400)
+	get("/feeds/notices.atom", 200, "Marsh End Academy closed today", "Primary 1 gritted")
+	get("/feeds/notices.json?ward=E05009001", 200, "Marsh End Academy closed today")
+	get("/notices/"+id, 200, "Marsh End Academy closed today")
+	get("/cap/"+id+".xml", 200, "urn:oasis:names:tc:emergency:cap:1.2")
+	get("/calendar/rounds/MON-1.ics", 200, "BEGIN:VCALENDAR")
+	get("/api/v1/postcodes/ZZ1%201AA", 200, "E05009001")
+	get("/healthz", 200)
+	get("/readyz", 200)
+
+	cancel() // as SIGTERM does: the server drains and run returns cleanly
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down within 30s")
+	}
+}
