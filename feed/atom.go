@@ -18,11 +18,13 @@ const atomTime = "2006-01-02T15:04:05Z07:00"
 func Atom(w io.Writer, site Site, meta Meta, notices []signpost.Notice) error {
 	var b xmlBuf
 	loc := site.location()
+	l := site.links()
+	b.Grow(1024 + 1024*len(notices))
 	atomHead(&b, site, meta, latest(notices, meta.Updated))
 	for _, n := range notices {
-		link := site.NoticeURL(n.ID)
+		link := l.notice(n.ID)
 		b.WriteString("<entry>\n")
-		b.elem("id", site.NoticeTag(n.ID))
+		b.elem("id", l.noticeTag(n.ID))
 		b.elem("title", n.Headline)
 		b.elem("updated", n.UpdatedAt.In(loc).Format(atomTime))
 		if !n.PublishedAt.IsZero() {

@@ -101,7 +101,7 @@ func validPoint(p signpost.Point) bool {
 // notice: unique per notice and revision, and free of the spaces, commas,
 // "<" and "&" CAP forbids.
 func CAPIdentifier(site Site, n signpost.Notice) string {
-	return site.host() + "-notice-" + strconv.FormatInt(n.ID, 10) + "-r" + strconv.Itoa(n.Revision)
+	return links{host: site.host()}.capID(n)
 }
 
 // capSender is the sender every alert from the site carries: its host.
@@ -312,17 +312,19 @@ func capPolygon(ring []signpost.Point) (string, bool) {
 func CAPIndex(w io.Writer, site Site, meta Meta, notices []signpost.Notice, capURL func(signpost.Notice) string) error {
 	var b xmlBuf
 	loc := site.location()
+	l := site.links()
+	b.Grow(1024 + 768*len(notices))
 	atomHead(&b, site, meta, latest(notices, meta.Updated))
 	for _, n := range notices {
 		b.WriteString("<entry>\n")
-		b.elem("id", site.tagPrefix()+"cap/"+CAPIdentifier(site, n))
+		b.elem("id", l.tag+"cap/"+l.capID(n))
 		b.elem("title", n.Headline)
 		b.elem("updated", n.UpdatedAt.In(loc).Format(atomTime))
 		if !n.PublishedAt.IsZero() {
 			b.elem("published", n.PublishedAt.In(loc).Format(atomTime))
 		}
 		b.empty("link", "rel", "alternate", "type", "application/cap+xml", "href", site.URL(capURL(n)))
-		b.empty("link", "rel", "related", "type", "text/html", "href", site.NoticeURL(n.ID))
+		b.empty("link", "rel", "related", "type", "text/html", "href", l.notice(n.ID))
 		b.empty("category", "term", string(n.Category), "label", n.Category.Label())
 		b.elem("summary", statusLine(n, loc))
 		b.WriteString("</entry>\n")

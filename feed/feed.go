@@ -60,6 +60,20 @@ type Meta struct {
 	Updated time.Time
 }
 
+// Validate reports an EINVALID error when the site cannot produce valid
+// feeds: Atom ids and links, JSON Feed URLs and CAP web elements must be
+// absolute, so BaseURL must be an absolute http or https URL.
+func (s Site) Validate() error {
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return signpost.Errorf(signpost.EINVALID, "base URL %q must be absolute, like https://signpost.example.gov.uk", s.BaseURL)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		return signpost.Errorf(signpost.EINVALID, "the council name is required for feeds")
+	}
+	return nil
+}
+
 func (s Site) language() string {
 	if s.Language == "" {
 		return "en-GB"
@@ -97,12 +111,31 @@ func (s Site) URL(path string) string {
 }
 
 // NoticeURL is the absolute URL of a notice's page.
-func (s Site) NoticeURL(id int64) string {
+func (s Site) NoticeURL(id int64) string { return s.links().notice(id) }
+
+// links holds what every entry's URLs and ids are built from, worked out
+// once per document rather than once per notice: parsing the base URL
+// dominated encoding time otherwise.
+type links struct {
+	noticeBase string // absolute URL of a notice page without its id
+	tag        string // tag: URI prefix
+	host       string
+}
+
+func (s Site) links() links {
 	p := s.NoticePath
 	if p == "" {
 		p = "/notices/"
 	}
-	return s.URL(p + strconv.FormatInt(id, 10))
+	return links{noticeBase: s.URL(p), tag: s.tagPrefix(), host: s.host()}
+}
+
+func (l links) notice(id int64) string { return l.noticeBase + strconv.FormatInt(id, 10) }
+
+func (l links) noticeTag(id int64) string { return l.tag + "notice/" + strconv.FormatInt(id, 10) }
+
+func (l links) capID(n signpost.Notice) string {
+	return l.host + "-notice-" + strconv.FormatInt(n.ID, 10) + "-r" + strconv.Itoa(n.Revision)
 }
 
 // host is the base URL's host name reduced to characters that are safe in
@@ -135,9 +168,7 @@ func (s Site) tagPrefix() string {
 
 // NoticeTag is the notice's permanent Atom/JSON Feed id; it is the same for
 // every revision so readers update the entry instead of adding one.
-func (s Site) NoticeTag(id int64) string {
-	return s.tagPrefix() + "notice/" + strconv.FormatInt(id, 10)
-}
+func (s Site) NoticeTag(id int64) string { return s.links().noticeTag(id) }
 
 // clean makes author text safe for XML 1.0, JSON and iCalendar TEXT:
 // invalid UTF-8 becomes U+FFFD, CRLF and lone CR become LF, and control

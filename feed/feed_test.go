@@ -326,6 +326,27 @@ func TestSiteURL(t *testing.T) {
 	}
 }
 
+func TestSiteValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		site Site
+		ok   bool
+	}{
+		{Site{Name: "C", BaseURL: "https://c.example"}, true},
+		{Site{Name: "C", BaseURL: "http://127.0.0.1:8080/"}, true},
+		{Site{Name: "C", BaseURL: "/relative"}, false},
+		{Site{Name: "C", BaseURL: "ftp://c.example"}, false},
+		{Site{Name: "C", BaseURL: "https://"}, false},
+		{Site{Name: " ", BaseURL: "https://c.example"}, false},
+	}
+	for _, tt := range tests {
+		err := tt.site.Validate()
+		if (err == nil) != tt.ok || (err != nil && signpost.ErrorCode(err) != signpost.EINVALID) {
+			t.Errorf("%+v: err = %v, want ok=%v", tt.site, err, tt.ok)
+		}
+	}
+}
+
 func TestClean(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{

@@ -30,11 +30,17 @@ const icalLineOctets = 75
 // cancellation wins and every headline is listed in the description.
 //
 // Each event's UID is the round and date, so clients update the event in
-// place when a disruption is announced or lifted. DTSTAMP is from, so the
-// same inputs always give the same bytes.
+// place when a disruption is announced or lifted. DTSTAMP is when the
+// event's information last changed: the newest update of the notices
+// affecting it, or else the start of from's day. It never depends on the
+// exact time of from, so a calendar built with from = time.Now() keeps the
+// same bytes (and ETag) all day until a notice changes.
 func RoundCalendar(w io.Writer, site Site, round signpost.Round, notices []signpost.Notice, from time.Time, weeks int) error {
 	if weeks < 0 {
 		return signpost.Errorf(signpost.EINVALID, "weeks is %d; want 0 or more", weeks)
+	}
+	if round.Day < time.Sunday || round.Day > time.Saturday {
+		return signpost.Errorf(signpost.EINVALID, "round %s has no valid collection day", round.ID)
 	}
 	loc := site.location()
 	var c icalBuf
@@ -54,22 +60,26 @@ func RoundCalendar(w io.Writer, site Site, round signpost.Round, notices []signp
 	c.line("X-PUBLISHED-TTL:PT3H")
 
 	relevant := roundNotices(round, notices)
-	stamp := from.UTC().Format("20060102T150405Z")
 	summary := "Bin collection: " + streamList(round.Streams)
-	host := site.host()
+	l := site.links()
 
 	start := from.In(loc)
-	day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
+	today := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
+	day := today
 	for day.Weekday() != round.Day {
 		day = day.AddDate(0, 0, 1)
 	}
 	end := time.Date(start.Year(), start.Month(), start.Day()+7*weeks, 0, 0, 0, 0, loc)
 	for ; day.Before(end); day = day.AddDate(0, 0, 7) {
 		next := day.AddDate(0, 0, 1)
-		cancelled, delayed, desc, link := dayDisruption(site, relevant, day, next)
+		cancelled, delayed, desc, link, changed := dayDisruption(l, relevant, day, next)
+		stamp := today
+		if changed.After(stamp) {
+			stamp = changed
+		}
 		c.line("BEGIN:VEVENT")
-		c.prop("UID", "round-"+round.ID+"-"+day.Format("20060102")+"@"+host)
-		c.line("DTSTAMP:" + stamp)
+		c.prop("UID", "round-"+round.ID+"-"+day.Format("20060102")+"@"+l.host)
+		c.line("DTSTAMP:" + stamp.UTC().Format("20060102T150405Z"))
 		c.line("DTSTART;VALUE=DATE:" + day.Format("20060102"))
 		c.line("DTEND;VALUE=DATE:" + next.Format("20060102"))
 		switch {
@@ -116,8 +126,8 @@ func roundNotices(round signpost.Round, notices []signpost.Notice) []signpost.No
 }
 
 // dayDisruption reports how the notices change the collection on the day
-// [day, next).
-func dayDisruption(site Site, notices []signpost.Notice, day, next time.Time) (cancelled, delayed bool, desc, link string) {
+// [day, next), and when the newest of those notices was updated.
+func dayDisruption(l links, notices []signpost.Notice, day, next time.Time) (cancelled, delayed bool, desc, link string, changed time.Time) {
 	var lines []string
 	for _, n := range notices {
 		start := n.PublishedAt
@@ -139,10 +149,13 @@ func dayDisruption(site Site, notices []signpost.Notice, day, next time.Time) (c
 		}
 		lines = append(lines, line)
 		if link == "" {
-			link = site.NoticeURL(n.ID)
+			link = l.notice(n.ID)
+		}
+		if n.UpdatedAt.After(changed) {
+			changed = n.UpdatedAt
 		}
 	}
-	return cancelled, delayed, strings.Join(lines, "\n\n"), link
+	return cancelled, delayed, strings.Join(lines, "\n\n"), link, changed
 }
 
 // streamList writes streams as residents say them: "refuse, recycling and

@@ -186,6 +186,42 @@ func TestRoundCalendarDSTAndNegativeWeeks(t *testing.T) {
 	}
 }
 
+func TestRoundCalendarStamp(t *testing.T) {
+	t.Parallel()
+	site := testSite(t)
+	round := signpost.Round{ID: "ND-R001", WardCode: "NDW01", Day: time.Tuesday, Streams: []string{"refuse"}}
+	n := signpost.Notice{
+		ID: 1, Revision: 3, Category: signpost.CategoryWaste, Status: signpost.StatusDelayed,
+		Places: []signpost.PlaceRef{{Kind: signpost.PlaceRound, ID: "ND-R001"}}, Headline: "Late",
+		Starts: ptr(at("2026-12-01T00:00:00Z")), Ends: ptr(at("2026-12-02T00:00:00Z")),
+		PublishedAt: at("2026-11-20T09:00:00Z"), UpdatedAt: at("2026-11-25T09:15:00Z"),
+	}
+	var morning, evening bytes.Buffer
+	if err := RoundCalendar(&morning, site, round, []signpost.Notice{n}, at("2026-11-25T06:00:00Z"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := RoundCalendar(&evening, site, round, []signpost.Notice{n}, at("2026-11-25T22:59:00Z"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(morning.Bytes(), evening.Bytes()) {
+		t.Errorf("calendar changed within a day with no notice change")
+	}
+	var stamps []string
+	for _, line := range strings.Split(morning.String(), "\r\n") {
+		if s, ok := strings.CutPrefix(line, "DTSTAMP:"); ok {
+			stamps = append(stamps, s)
+		}
+	}
+	if got := strings.Join(stamps, ","); got != "20261125T091500Z,20261125T000000Z" {
+		t.Errorf("stamps = %s, want the notice update then the start of the day", got)
+	}
+	bad := round
+	bad.Day = 9
+	if err := RoundCalendar(&bytes.Buffer{}, site, bad, nil, at("2026-11-25T06:00:00Z"), 2); signpost.ErrorCode(err) != signpost.EINVALID {
+		t.Errorf("invalid day: err = %v, want EINVALID", err)
+	}
+}
+
 func TestICalFolding(t *testing.T) {
 	t.Parallel()
 	tests := []string{

@@ -43,6 +43,7 @@ type jsonFeedItem struct {
 // clients can filter without parsing text.
 func JSONFeed(w io.Writer, site Site, meta Meta, notices []signpost.Notice) error {
 	loc := site.location()
+	l := site.links()
 	page := meta.PagePath
 	if page == "" {
 		page = "/"
@@ -58,8 +59,8 @@ func JSONFeed(w io.Writer, site Site, meta Meta, notices []signpost.Notice) erro
 	}
 	for _, n := range notices {
 		it := jsonFeedItem{
-			ID:           site.NoticeTag(n.ID),
-			URL:          site.NoticeURL(n.ID),
+			ID:           l.noticeTag(n.ID),
+			URL:          l.notice(n.ID),
 			Title:        clean(n.Headline),
 			Summary:      statusLine(n, loc),
 			ContentText:  contentText(n, loc),
