@@ -1,0 +1,236 @@
+package a11y
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testServer serves the pages in testdata and the compiled stylesheet from
+// web/static, with the Content-Security-Policy the residents' site uses, so
+// the checks are shown to work on pages that forbid inline script.
+func testServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.Dir("../../web/static"))))
+	mux.Handle("GET /", http.FileServer(http.Dir("testdata")))
+	// What the server emits per council: only the brand colour hook.
+	mux.HandleFunc("GET /brand.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		w.Write([]byte(":root { --brand-colour: #00594f; }\n"))
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/clean.html" {
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'")
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func locateOrSkip(t *testing.T) Checker {
+	t.Helper()
+	c, err := Locate()
+	if err != nil {
+		if os.Getenv("SIGNPOST_A11Y_REQUIRED") != "" {
+			t.Fatalf("accessibility checks are required but cannot run: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	return c
+}
+
+func rules(vs []Violation) []string {
+	var ids []string
+	for _, v := range vs {
+		ids = append(ids, v.Rule)
+	}
+	return ids
+}
+
+func TestCheck(t *testing.T) {
+	c := locateOrSkip(t)
+	srv := testServer(t)
+
+	tests := []struct {
+		page string
+		want []string // rules that must be reported; nil means the page must be clean
+	}{
+		{
+			page: "/violating.html",
+			want: []string{"image-alt", "html-has-lang", RuleReflow, RuleFocusVisible, RuleSkipLinkFirst},
+		},
+		{page: "/clean.html"},
+	}
+
+	urls := make([]string, len(tests))
+	for i, tt := range tests {
+		urls[i] = srv.URL + tt.page
+	}
+	// One browser for all pages, as Run uses it.
+	found, err := c.Check(t.Context(), urls)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	for i, tt := range tests {
+		t.Run(tt.page, func(t *testing.T) {
+			got := found[urls[i]]
+			if tt.want == nil {
+				for _, v := range got {
+					t.Errorf("unexpected violation: %s", v)
+				}
+				return
+			}
+			for _, rule := range tt.want {
+				if !slices.Contains(rules(got), rule) {
+					t.Errorf("rule %s not reported; got %v", rule, rules(got))
+				}
+			}
+			for _, v := range got {
+				if v.Help == "" || v.Impact == "" {
+					t.Errorf("violation %s lacks help or impact: %+v", v.Rule, v)
+				}
+				if v.Rule != RuleSkipLinkFirst && len(v.Targets) == 0 {
+					t.Errorf("violation %s names no failing node", v.Rule)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckTargets checks that failures point at the element to fix, not
+// just at the page.
+func TestCheckTargets(t *testing.T) {
+	c := locateOrSkip(t)
+	srv := testServer(t)
+	url := srv.URL + "/violating.html"
+	found, err := c.Check(t.Context(), []string{url})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	want := map[string]string{
+		"image-alt":      "img",
+		RuleReflow:       "div.wide",
+		RuleFocusVisible: `a.nofocus "All roads"`,
+	}
+	for _, v := range found[url] {
+		sub, ok := want[v.Rule]
+		if !ok {
+			continue
+		}
+		delete(want, v.Rule)
+		if !slices.ContainsFunc(v.Targets, func(s string) bool { return strings.Contains(s, sub) }) {
+			t.Errorf("%s: targets %q do not name %q", v.Rule, v.Targets, sub)
+		}
+	}
+	for rule := range want {
+		t.Errorf("%s not reported", rule)
+	}
+}
+
+func TestCheckServerError(t *testing.T) {
+	c := locateOrSkip(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "broken", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	if _, err := c.Check(t.Context(), []string{srv.URL + "/"}); err == nil || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Errorf("Check of a 500 page: err = %v, want an HTTP 500 error", err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	srv := testServer(t)
+	Run(t, srv.URL+"/", []string{"/clean.html"})
+}
+
+// TestScreenshots writes PNGs of the clean page for a person to look at when
+// SIGNPOST_A11Y_SCREENSHOTS names a directory.
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("SIGNPOST_A11Y_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set SIGNPOST_A11Y_SCREENSHOTS to a directory to write screenshots")
+	}
+	c := locateOrSkip(t)
+	srv := testServer(t)
+	for _, width := range []int64{320, 1024} {
+		png, err := c.Screenshot(t.Context(), srv.URL+"/clean.html", width)
+		if err != nil {
+			t.Fatalf("Screenshot at %dpx: %v", width, err)
+		}
+		name := filepath.Join(dir, fmt.Sprintf("clean-%d.png", width))
+		if err := os.WriteFile(name, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDiffers(t *testing.T) {
+	base := image.NewRGBA(image.Rect(0, 0, 20, 20))
+	for i := range base.Pix {
+		base.Pix[i] = 0xff
+	}
+	area := image.Rect(5, 5, 15, 15)
+	same := func() *image.RGBA {
+		img := image.NewRGBA(image.Rect(0, 0, 10, 10))
+		for i := range img.Pix {
+			img.Pix[i] = 0xff
+		}
+		return img
+	}
+	tests := []struct {
+		name  string
+		paint func(*image.RGBA)
+		want  bool
+	}{
+		{"unchanged", func(*image.RGBA) {}, false},
+		{"anti-aliasing noise", func(img *image.RGBA) { img.Set(3, 3, color.RGBA{0xfd, 0xfd, 0xfd, 0xff}) }, false},
+		{"one yellow pixel", func(img *image.RGBA) { img.Set(9, 9, color.RGBA{0xff, 0xdd, 0x00, 0xff}) }, true},
+		{"outline", func(img *image.RGBA) {
+			for x := range 10 {
+				img.Set(x, 0, color.Black)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			after := same()
+			tt.paint(after)
+			if got := differs(base, area, after); got != tt.want {
+				t.Errorf("differs = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMergeViolations(t *testing.T) {
+	a := Violation{Rule: "image-alt", Targets: []string{"img"}}
+	b := Violation{Rule: "image-alt", Targets: []string{"img.logo"}}
+	c := Violation{Rule: "color-contrast", Targets: []string{"img"}}
+	tests := []struct {
+		name       string
+		have, more []Violation
+		want       int
+	}{
+		{"both empty", nil, nil, 0},
+		{"same rule same nodes", []Violation{a}, []Violation{a}, 1},
+		{"same rule other nodes", []Violation{a}, []Violation{b}, 2},
+		{"other rule same nodes", []Violation{a}, []Violation{c}, 2},
+		{"duplicates within more", nil, []Violation{c, c}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mergeViolations(tt.have, tt.more); len(got) != tt.want {
+				t.Errorf("merged %d violations, want %d: %v", len(got), tt.want, got)
+			}
+		})
+	}
+}

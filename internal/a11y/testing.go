@@ -1,0 +1,35 @@
+package a11y
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Run checks baseURL+path for every path and fails t once per violation. It
+// skips t, saying why, when Chromium or axe-core is not installed, unless
+// SIGNPOST_A11Y_REQUIRED is set (CI sets it, so that a missing browser fails
+// the build instead of passing it silently).
+func Run(t testing.TB, baseURL string, paths []string) {
+	t.Helper()
+	c, err := Locate()
+	if err != nil {
+		if os.Getenv("SIGNPOST_A11Y_REQUIRED") != "" {
+			t.Fatalf("accessibility checks are required (SIGNPOST_A11Y_REQUIRED) but cannot run: %v", err)
+		}
+		t.Skipf("skipping accessibility checks: %v", err)
+	}
+	urls := make([]string, len(paths))
+	for i, p := range paths {
+		urls[i] = strings.TrimSuffix(baseURL, "/") + p
+	}
+	found, err := c.Check(t.Context(), urls)
+	if err != nil {
+		t.Fatalf("accessibility checks: %v", err)
+	}
+	for i, u := range urls {
+		for _, v := range found[u] {
+			t.Errorf("%s: %s", paths[i], v)
+		}
+	}
+}
