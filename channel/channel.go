@@ -1,0 +1,98 @@
+// Package channel defines how Signpost talks to the places a notice is
+// published: one small Connector interface that every network (Mastodon,
+// Bluesky, Facebook, X, e-mail, webhooks) implements in its own subpackage,
+// the Post and Receipt types that cross it, and the error classification
+// (permanent or retryable, with a Retry-After) that lets delivery decide
+// whether to try again, when, or to mark the channel unhealthy.
+package channel
+
+import (
+	"context"
+	"strings"
+)
+
+// Type names a kind of channel; it is what `signpost channel add <type>`
+// takes and what the store records.
+type Type string
+
+// The channel types Signpost can publish to.
+const (
+	Mastodon Type = "mastodon"
+	Bluesky  Type = "bluesky"
+	Facebook Type = "facebook"
+	X        Type = "x"
+	Email    Type = "email"
+	Webhook  Type = "webhook"
+)
+
+// Types lists every channel type.
+var Types = []Type{Mastodon, Bluesky, Facebook, X, Email, Webhook}
+
+// Valid reports whether t is one of Types.
+func (t Type) Valid() bool {
+	for _, k := range Types {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Post is one notice revision rendered for one channel.
+type Post struct {
+	// Parts is the rendered text: one part for a single post, several for
+	// a thread, each already within the network's length limit.
+	Parts []string
+	// Link is the notice's page on the residents' site.
+	Link string
+	// Languages are BCP 47 tags of the text, the first being the main one
+	// ("en", or "cy" then "en" for Welsh-first bilingual text).
+	Languages []string
+	// Subject is a one-line summary for channels that have one (e-mail).
+	Subject string
+	// IdempotencyKey is stable for one (notice revision, channel)
+	// delivery, so a retried call can be recognised by networks that
+	// support it and by receivers of webhooks.
+	IdempotencyKey string
+	// Payload is the structured notice for channels that send data rather
+	// than text (webhooks); nil elsewhere.
+	Payload any
+}
+
+// Language is the main language of the post, or "" when not known.
+func (p Post) Language() string {
+	if len(p.Languages) == 0 {
+		return ""
+	}
+	return p.Languages[0]
+}
+
+// Text is every part joined, for channels without threads.
+func (p Post) Text() string { return strings.Join(p.Parts, "\n\n") }
+
+// Receipt records where a post went, so it can later be edited or deleted.
+type Receipt struct {
+	// IDs holds the network's identifier of each part, in thread order.
+	IDs []string `json:"ids"`
+	// URLs holds the public address of each part where the network gives
+	// one.
+	URLs []string `json:"urls,omitempty"`
+	// CIDs holds Bluesky's content hashes, needed to reply to a part.
+	CIDs []string `json:"cids,omitempty"`
+}
+
+// Connector publishes to one channel. Implementations must be safe for
+// concurrent use and must classify every failure with Permanent or
+// Retryable so the caller knows whether trying again can help.
+type Connector interface {
+	// Publish posts p, as a thread when it has several parts.
+	Publish(ctx context.Context, p Post) (Receipt, error)
+	// Update replaces an earlier post with p. Networks without editing
+	// delete and post again, so the returned Receipt may differ from r.
+	Update(ctx context.Context, r Receipt, p Post) (Receipt, error)
+	// Delete removes every part of an earlier post. Deleting something
+	// already gone is not an error.
+	Delete(ctx context.Context, r Receipt) error
+	// Health checks the credentials still work, without posting.
+	Health(ctx context.Context) error
+}
