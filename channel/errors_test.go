@@ -98,7 +98,7 @@ func TestHTTPError(t *testing.T) {
 
 type refusal struct{}
 
-func (refusal) Error() string        { return "refused by policy" }
+func (refusal) Error() string       { return "refused by policy" }
 func (refusal) PolicyRefusal() bool { return true }
 
 func TestTransportError(t *testing.T) {
