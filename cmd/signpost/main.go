@@ -87,7 +87,10 @@ func usage(w io.Writer) {
 }
 
 func exitCode(err error) int {
+	var ec interface{ ExitCode() int }
 	switch {
+	case errors.As(err, &ec):
+		return ec.ExitCode() // e.g. check --fail-risky exits 3 when a text is risky
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case signpost.ErrorCode(err) == signpost.EINVALID:
