@@ -248,22 +248,16 @@ func checkKeyboard(ctx context.Context) ([]Violation, error) {
 			unreached = append(unreached, f.Desc)
 		}
 	}
-	if len(unreached) > 0 {
-		found = append(found, Violation{
-			Rule:    RuleKeyboardReach,
-			Impact:  "serious",
-			Help:    "Controls cannot be reached with the Tab key (WCAG 2.1.1)",
-			Targets: unreached,
-		})
-	}
-	if len(invisible) > 0 {
-		found = append(found, Violation{
-			Rule:    RuleFocusVisible,
-			Impact:  "serious",
-			Help:    "Controls look the same with and without keyboard focus (WCAG 2.4.7)",
-			Targets: invisible,
-		})
-	}
+	found = appendIfAny(found, unreached, Violation{
+		Rule:   RuleKeyboardReach,
+		Impact: "serious",
+		Help:   "Controls cannot be reached with the Tab key (WCAG 2.1.1)",
+	})
+	found = appendIfAny(found, invisible, Violation{
+		Rule:   RuleFocusVisible,
+		Impact: "serious",
+		Help:   "Controls look the same with and without keyboard focus (WCAG 2.4.7)",
+	})
 	if first == nil || !first.SkipLink {
 		v := Violation{
 			Rule:   RuleSkipLinkFirst,
@@ -276,6 +270,15 @@ func checkKeyboard(ctx context.Context) ([]Violation, error) {
 		found = append(found, v)
 	}
 	return found, nil
+}
+
+// appendIfAny appends v, failing on targets, when there are any.
+func appendIfAny(found []Violation, targets []string, v Violation) []Violation {
+	if len(targets) == 0 {
+		return found
+	}
+	v.Targets = targets
+	return append(found, v)
 }
 
 // focusMargin is how far around a focused element an indicator may be drawn

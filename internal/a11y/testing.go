@@ -12,13 +12,7 @@ import (
 // the build instead of passing it silently).
 func Run(t testing.TB, baseURL string, paths []string) {
 	t.Helper()
-	c, err := Locate()
-	if err != nil {
-		if os.Getenv("SIGNPOST_A11Y_REQUIRED") != "" {
-			t.Fatalf("accessibility checks are required (SIGNPOST_A11Y_REQUIRED) but cannot run: %v", err)
-		}
-		t.Skipf("skipping accessibility checks: %v", err)
-	}
+	c := LocateOrSkip(t)
 	urls := make([]string, len(paths))
 	for i, p := range paths {
 		urls[i] = strings.TrimSuffix(baseURL, "/") + p
@@ -32,4 +26,18 @@ func Run(t testing.TB, baseURL string, paths []string) {
 			t.Errorf("%s: %s", paths[i], v)
 		}
 	}
+}
+
+// LocateOrSkip is Locate for tests: it skips t, saying why, when Chromium or
+// axe-core is missing, or fails t when SIGNPOST_A11Y_REQUIRED is set.
+func LocateOrSkip(t testing.TB) Checker {
+	t.Helper()
+	c, err := Locate()
+	if err != nil {
+		if os.Getenv("SIGNPOST_A11Y_REQUIRED") != "" {
+			t.Fatalf("accessibility checks are required (SIGNPOST_A11Y_REQUIRED) but cannot run: %v", err)
+		}
+		t.Skipf("skipping accessibility checks: %v", err)
+	}
+	return c
 }
