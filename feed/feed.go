@@ -15,7 +15,9 @@
 //	RoundCalendar(w, site, round, notices, from, weeks) bin round .ics
 //
 // Site describes the council (name, absolute base URL, language, time
-// zone); Meta describes one feed (title, self and page paths). Text from
+// zone; check it once with Site.Validate); Meta describes one feed (title,
+// self and page paths). For CAP areas the caller maps each place to an
+// Area; SchoolArea and RouteArea build the usual ones. Text from
 // notices is cleaned before it is written: invalid UTF-8 becomes U+FFFD,
 // CRLF becomes LF, and control characters that XML 1.0 forbids (and that
 // iCalendar TEXT forbids) are dropped, so every output stays well formed
