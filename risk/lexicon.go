@@ -104,17 +104,24 @@ type entry struct {
 
 const alphabet = 36 // a-z then 0-9
 
+// trieNode holds what ends at a node; the transitions live apart in
+// lexicon.next, compact enough (uint16) to stay in cache while walking.
 type trieNode struct {
-	next   [alphabet]int32
 	exact  []int32 // entries whose first word ends here
 	prefix []int32 // entries whose first word is a prefix ending here
 	allow  bool
+	// The exact entries split for lookup: single words and phrases whose
+	// second word is a wildcard, and phrases keyed by their second word,
+	// so a common first word ("the") does not try every phrase it starts.
+	first    []int32
+	bySecond map[string][]int32
 }
 
 // lexicon is the compiled word lists.
 type lexicon struct {
 	entries  []entry
 	nodes    []trieNode
+	next     [][alphabet]uint16
 	maskable []int32 // single-word entries worth matching against masked words
 }
 
@@ -129,7 +136,7 @@ func charIndex(b byte) int {
 }
 
 func compileLexicon(p *Policy) (*lexicon, error) {
-	lx := &lexicon{nodes: make([]trieNode, 1, 4096)}
+	lx := &lexicon{nodes: make([]trieNode, 1, 8192), next: make([][alphabet]uint16, 1, 8192)}
 	for g := group(0); g < numGroups; g++ {
 		if g == gPersonalPhrase || g == gOfficial {
 			continue
@@ -176,6 +183,20 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 			if err := lx.add(name, gOfficial); err != nil {
 				return nil, fmt.Errorf("policy officials %q: %w", name, err)
 			}
+		}
+	}
+	for n := range lx.nodes {
+		node := &lx.nodes[n]
+		for _, id := range node.exact {
+			es := lx.entries[id].elems
+			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix {
+				node.first = append(node.first, id)
+				continue
+			}
+			if node.bySecond == nil {
+				node.bySecond = map[string][]int32{}
+			}
+			node.bySecond[es[1].word] = append(node.bySecond[es[1].word], id)
 		}
 	}
 	for i, e := range lx.entries {
@@ -241,6 +262,9 @@ func (lx *lexicon) add(line string, g group) error {
 	if err != nil {
 		return err
 	}
+	if len(lx.nodes)+len(es[0].word) >= 1<<16 {
+		return fmt.Errorf("too many terms: the lexicon is limited to 65535 trie nodes")
+	}
 	// The same entry in several lists is one entry in several groups.
 	n := lx.walk(es[0].word)
 	list := &lx.nodes[n].exact
@@ -278,11 +302,12 @@ func (lx *lexicon) walk(word string) int32 {
 	n := int32(0)
 	for i := 0; i < len(word); i++ {
 		c := charIndex(word[i])
-		next := lx.nodes[n].next[c]
+		next := int32(lx.next[n][c])
 		if next == 0 {
 			lx.nodes = append(lx.nodes, trieNode{})
+			lx.next = append(lx.next, [alphabet]uint16{})
 			next = int32(len(lx.nodes) - 1)
-			lx.nodes[n].next[c] = next
+			lx.next[n][c] = uint16(next)
 		}
 		n = next
 	}
@@ -299,7 +324,7 @@ type hit struct {
 // starts with it: prefix entries along the way and exact entries at the end.
 // An allow-listed word (Scunthorpe, cocktail) drops the prefix entries, so a
 // rude prefix inside an ordinary word is never reported.
-func (lx *lexicon) lookup(word []byte, dst []int32) []int32 {
+func (lx *lexicon) lookup(word, next []byte, dst []int32) []int32 {
 	mark := len(dst)
 	n := int32(0)
 	for i := 0; i < len(word); i++ {
@@ -307,7 +332,7 @@ func (lx *lexicon) lookup(word []byte, dst []int32) []int32 {
 		if c < 0 {
 			return dst[:mark]
 		}
-		n = lx.nodes[n].next[c]
+		n = int32(lx.next[n][c])
 		if n == 0 {
 			return dst
 		}
@@ -317,7 +342,11 @@ func (lx *lexicon) lookup(word []byte, dst []int32) []int32 {
 	if node.allow {
 		dst = dst[:mark]
 	}
-	return append(dst, node.exact...)
+	dst = append(dst, node.first...)
+	if node.bySecond != nil && next != nil {
+		dst = append(dst, node.bySecond[string(next)]...)
+	}
+	return dst
 }
 
 // isAllowed reports whether word is on the allow list.
@@ -328,7 +357,7 @@ func (lx *lexicon) isAllowed(word []byte) bool {
 		if c < 0 {
 			return false
 		}
-		if n = lx.nodes[n].next[c]; n == 0 {
+		if n = int32(lx.next[n][c]); n == 0 {
 			return false
 		}
 	}

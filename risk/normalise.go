@@ -45,6 +45,8 @@ type scanState struct {
 	now         time.Time
 	preElection bool
 	buf         []byte
+	singles     int  // consecutive single-letter words so far
+	spaced      bool // a run of three or more single letters was seen
 }
 
 func newScanState() *scanState {
@@ -63,6 +65,8 @@ func (st *scanState) reset(text string) {
 	st.hits = st.hits[:0]
 	st.findings = st.findings[:0]
 	st.present = 0
+	st.singles = 0
+	st.spaced = false
 }
 
 func (st *scanState) word(i int) []byte {
@@ -113,6 +117,18 @@ func (st *scanState) tokenize() {
 	i := 0
 	for i < len(text) {
 		c := text[i]
+		if inWord && c >= 'a' && c <= 'z' {
+			// Fast path: the rest of a lower-case run, appended at once.
+			j := i + 1
+			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
+				j++
+			}
+			st.norm = append(st.norm, text[i:j]...)
+			cur.flags = (cur.flags | tfAlpha) &^ tfAllCaps
+			cur.end = int32(j)
+			i = j
+			continue
+		}
 		size := 1
 		var out []byte
 		class := cSep
@@ -240,7 +256,9 @@ func (st *scanState) tokenize() {
 	if inWord {
 		st.endWord(&cur)
 	}
-	st.joinSpaced()
+	if st.spaced {
+		st.joinSpaced()
+	}
 }
 
 // foldRune returns the ASCII letters or digits a non-ASCII rune stands for:
@@ -280,6 +298,14 @@ func (st *scanState) endWord(t *token) {
 		return
 	}
 	w := st.norm[t.ns:t.ne]
+	// Note runs of three single letters, the only case joinSpaced handles.
+	if len(w) == 1 && t.flags&tfDigit == 0 {
+		if st.singles++; st.singles >= 3 {
+			st.spaced = true
+		}
+	} else {
+		st.singles = 0
+	}
 	if t.flags&tfDigit != 0 {
 		if t.flags&(tfAlpha|tfMasked) == 0 {
 			t.flags |= tfAllDigits

@@ -18,7 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -39,9 +39,18 @@ const (
 	Safeguarding   Category = "safeguarding"
 )
 
+var categoryOrder = [...]Category{Abuse, Discrimination, Profanity, Threat, PersonalData, Confidential, Political, Disaffection, Safeguarding}
+
 // Categories lists every category in report order.
-func Categories() []Category {
-	return []Category{Abuse, Discrimination, Profanity, Threat, PersonalData, Confidential, Political, Disaffection, Safeguarding}
+func Categories() []Category { return categoryOrder[:] }
+
+func categoryIndex(c Category) int {
+	for i, k := range categoryOrder {
+		if k == c {
+			return i
+		}
+	}
+	return 0
 }
 
 func validCategory(c Category) bool {
@@ -231,13 +240,13 @@ func (s *Screener) inPeriod(now time.Time) bool {
 func (s *Screener) report(st *scanState) Report {
 	rep := Report{Categories: []Category{}, Findings: []Finding{}}
 	fs := st.findings
-	sort.SliceStable(fs, func(i, j int) bool {
-		if fs[i].start != fs[j].start {
-			return fs[i].start < fs[j].start
+	slices.SortStableFunc(fs, func(a, b rawFinding) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return fs[i].end > fs[j].end
+		return b.end - a.end
 	})
-	seen := map[Category]bool{}
+	var seen [len(categoryOrder)]bool
 	for i, f := range fs {
 		cp, ok := s.policy.Categories[f.cat]
 		if !ok || !cp.isEnabled() {
@@ -265,15 +274,15 @@ func (s *Screener) report(st *scanState) Report {
 		if sev > rep.Level {
 			rep.Level = sev
 		}
-		if sev >= Medium && !seen[f.cat] {
-			seen[f.cat] = true
+		if sev >= Medium {
+			seen[categoryIndex(f.cat)] = true
 		}
 		if f.cat == Safeguarding && sev >= Medium {
 			rep.Escalate = true
 		}
 	}
-	for _, c := range Categories() {
-		if seen[c] {
+	for i, c := range categoryOrder {
+		if seen[i] {
 			rep.Categories = append(rep.Categories, c)
 		}
 	}

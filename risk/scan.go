@@ -1,7 +1,5 @@
 package risk
 
-import "bytes"
-
 type strength uint8
 
 const (
@@ -37,18 +35,22 @@ func (s *Screener) match(st *scanState) {
 			continue
 		}
 		w := st.norm[t.ns:t.ne]
+		var next []byte
+		if i+1 < len(st.toks) {
+			next = st.word(i + 1)
+		}
 		ids := cands[:0]
 		if t.flags&tfMasked != 0 {
 			ids = lx.matchMasked(w, ids)
 		} else {
-			ids = lx.lookup(w, ids)
+			ids = lx.lookup(w, next, ids)
 			if len(ids) == 0 && hasRun(w, 3) {
 				// "fuuuuck", "shiiiite": squeeze long runs to two letters,
 				// then to one, and look again.
 				st.buf = squeeze(st.buf[:0], w, 2)
-				if ids = lx.lookup(st.buf, ids); len(ids) == 0 {
+				if ids = lx.lookup(st.buf, next, ids); len(ids) == 0 {
 					st.buf = squeeze(st.buf[:0], w, 1)
-					ids = lx.lookup(st.buf, ids)
+					ids = lx.lookup(st.buf, next, ids)
 				}
 			}
 		}
@@ -112,7 +114,7 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 		default:
 			w := st.norm[t.ns:t.ne]
 			if el.prefix {
-				if !bytes.HasPrefix(w, []byte(el.word)) {
+				if len(w) < len(el.word) || string(w[:len(el.word)]) != el.word {
 					return
 				}
 			} else if string(w) != el.word {
