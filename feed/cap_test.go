@@ -262,3 +262,68 @@ func TestCAPIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestCAPMappings pins the category and status mappings documented on
+// capCategory and capAssessment, and validates an alert for each status.
+func TestCAPMappings(t *testing.T) {
+	t.Parallel()
+	site := testSite(t)
+	categories := map[signpost.Category]string{
+		signpost.CategorySchools: "Other", signpost.CategoryRoads: "Transport", signpost.CategoryWaste: "Infra",
+		signpost.CategoryTransport: "Transport", signpost.CategoryLibraries: "Other", signpost.CategoryLeisure: "Other",
+		signpost.CategoryHealth: "Health", signpost.CategoryOther: "Other",
+	}
+	for _, c := range signpost.Categories {
+		if got := capCategory(c); got != categories[c] {
+			t.Errorf("capCategory(%s) = %q, want %q", c, got, categories[c])
+		}
+	}
+	tests := []struct {
+		status                       signpost.Status
+		urgency, severity, certainty string
+	}{
+		{signpost.StatusClosed, "Immediate", "Moderate", "Observed"},
+		{signpost.StatusCancelled, "Immediate", "Moderate", "Observed"},
+		{signpost.StatusPartiallyOpen, "Immediate", "Minor", "Observed"},
+		{signpost.StatusDelayed, "Immediate", "Minor", "Observed"},
+		{signpost.StatusGrittingInProgress, "Expected", "Moderate", "Likely"},
+		{signpost.StatusGritted, "Past", "Minor", "Observed"},
+		{signpost.StatusResumed, "Past", "Minor", "Observed"},
+		{signpost.StatusInformation, "Unknown", "Unknown", "Unknown"},
+	}
+	if len(tests) != len(signpost.Statuses) {
+		t.Fatalf("table covers %d statuses, the domain has %d", len(tests), len(signpost.Statuses))
+	}
+	for i, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			t.Parallel()
+			n := signpost.Notice{
+				ID: int64(100 + i), Revision: 1, Category: signpost.Categories[i%len(signpost.Categories)], Status: tt.status,
+				Places:   []signpost.PlaceRef{{Kind: signpost.PlaceAll}, {Kind: signpost.PlaceRound, ID: "R1"}, {Kind: signpost.PlaceWard, ID: "W1"}},
+				Headline: "Test", PublishedAt: at("2026-11-25T06:00:00Z"), UpdatedAt: at("2026-11-25T06:00:00Z"),
+			}
+			var b bytes.Buffer
+			if err := CAPAlert(&b, site, n, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			var a capAlert
+			if err := xml.Unmarshal(b.Bytes(), &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Info.Urgency != tt.urgency || a.Info.Severity != tt.severity {
+				t.Errorf("urgency %q severity %q, want %q %q", a.Info.Urgency, a.Info.Severity, tt.urgency, tt.severity)
+			}
+			if u, s, c := capAssessment(n); c != tt.certainty || u != tt.urgency || s != tt.severity {
+				t.Errorf("capAssessment = %s %s %s", u, s, c)
+			}
+			var descs []string
+			for _, area := range a.Info.Areas {
+				descs = append(descs, area.Desc)
+			}
+			if got := strings.Join(descs, "|"); got != "The whole Northdale Council area|Bin round R1|Ward W1" {
+				t.Errorf("area descriptions = %q", got)
+			}
+			validateCAP(t, b.Bytes())
+		})
+	}
+}

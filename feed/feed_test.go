@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -294,6 +295,19 @@ func TestJSONFeed(t *testing.T) {
 			}
 			if !utf8.Valid(b.Bytes()) {
 				t.Fatal("output is not UTF-8")
+			}
+			// The spec requires these members; gofeed tolerates their absence.
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(b.Bytes(), &raw); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"version", "title", "home_page_url", "feed_url", "language", "authors"} {
+				if _, ok := raw[k]; !ok {
+					t.Errorf("missing %q", k)
+				}
+			}
+			if items := string(raw["items"]); !strings.HasPrefix(items, "[") {
+				t.Errorf("items = %s, want an array", items)
 			}
 			f, err := gofeed.NewParser().ParseString(b.String())
 			if err != nil {
