@@ -41,6 +41,8 @@ type estimation struct {
 	channels   []string
 	categories []string
 	closed     map[string][]bool // channel → day-first → closed (not a gap)
+	sinDay     []float64         // annual cycle by day-first
+	cosDay     []float64
 	warnings   []string
 }
 
@@ -110,6 +112,11 @@ func index(d Data, camp Campaign, opt Options) (*estimation, error) {
 	e.first, e.ndays = first, last-first+1
 	e.bStart = max(first, e.start-opt.BaselineDays)
 
+	e.sinDay, e.cosDay = make([]float64, e.ndays), make([]float64, e.ndays)
+	for i := range e.sinDay {
+		a := 2 * math.Pi * float64(first+i) / 365.25
+		e.sinDay[i], e.cosDay[i] = math.Sin(a), math.Cos(a)
+	}
 	e.sev = make([]int8, e.ndays)
 	for i := range e.sev {
 		e.sev[i] = -1
@@ -224,14 +231,67 @@ type columns struct {
 	origin   int         // day at which the trend is zero: the campaign start
 	merged   map[int]int // rare level → level it borrows from
 	seasons  bool
+	// sinDay and cosDay hold the annual cycle for every day from first,
+	// computed once per estimate rather than once per day per iteration.
+	sinDay, cosDay []float64
+	first          int
+}
+
+func (c *columns) season(day int) (float64, float64) {
+	if i := day - c.first; i >= 0 && i < len(c.sinDay) {
+		return c.sinDay[i], c.cosDay[i]
+	}
+	a := 2 * math.Pi * float64(day) / 365.25
+	return math.Sin(a), math.Cos(a)
 }
 
 // width of a Jacobian row: level, weekday, severity, trend, sin, cos,
 // bad-weather trend.
 const designWidth = 7
 
+// row is one day's covariates, worked out once so that the fitting loop
+// only multiplies.
+type row struct {
+	t, sn, cs   float64 // years from the campaign start; annual cycle
+	dow         int     // weekday, to index the weekday effects
+	sevCol      int32   // column of the day's severity effect, -1 for none
+	trendCol    int32   // column of the bad-weather trend, -1 for none
+	dowCol      int32   // column of the weekday effect, -1 for the reference
+	trendColumn int32   // column of the general trend
+}
+
+func (c *columns) row(day int, sev int8, shift int) row {
+	r := row{t: float64(day+shift-c.origin) / 365.25, dow: int(weekdayOf(day)), trendColumn: int32(c.trend)}
+	if c.seasons {
+		r.sn, r.cs = c.season(day)
+	}
+	r.dowCol = int32(c.dow[r.dow])
+	r.sevCol = int32(c.sevCol[c.sevLevel[sev]])
+	r.trendCol = int32(c.sevTrend[c.sevLevel[sev]])
+	return r
+}
+
 // eval returns the expected count on a day (with the trend moved on by
 // shift days) and fills the derivatives with respect to the coefficients.
+func (c *columns) eval(day int, sev int8, shift int, beta []float64, idx []int32, jac []float64) float64 {
+	r := c.row(day, sev, shift)
+	var dowExp [7]float64
+	c.weekdayFactors(beta, &dowExp)
+	return c.evalRow(&r, beta, &dowExp, idx, jac)
+}
+
+// weekdayFactors fills exp(weekday effect) for each weekday, which the
+// additive form multiplies by.
+func (c *columns) weekdayFactors(beta []float64, out *[7]float64) {
+	for wd, col := range c.dow {
+		out[wd] = 1
+		if col >= 0 {
+			out[wd] = math.Exp(beta[col])
+		}
+	}
+}
+
+// evalRow is the model's mean and its derivatives on one precomputed day.
 //
 // The log-linear form is μ = exp(a + weekday + severity + b·t + season +
 // c·t·[bad weather]): weather multiplies demand. The additive form is
@@ -239,78 +299,69 @@ const designWidth = 7
 // weather adds a number of calls on top of the routine ones, and that
 // uplift has its own trend, because routine calls falling each year does
 // not mean fewer calls when schools close for snow.
-func (c *columns) eval(day int, sev int8, shift int, beta []float64, idx []int32, jac []float64) float64 {
+func (c *columns) evalRow(r *row, beta []float64, dowExp *[7]float64, idx []int32, jac []float64) float64 {
 	clear(idx)
 	clear(jac)
-	t := float64(day+shift-c.origin) / 365.25
-	var sn, cs float64
-	if c.seasons {
-		a := 2 * math.Pi * float64(day) / 365.25
-		sn, cs = math.Sin(a), math.Cos(a)
-	}
-	dowCol, sevCol, trendCol := c.dow[weekdayOf(day)], c.sevCol[c.sevLevel[sev]], c.sevTrend[c.sevLevel[sev]]
+	t := r.t
 	if !c.additive {
-		eta := beta[0] + beta[c.trend]*t
-		if dowCol >= 0 {
-			eta += beta[dowCol]
+		eta := beta[0] + beta[r.trendColumn]*t
+		if r.dowCol >= 0 {
+			eta += beta[r.dowCol]
 		}
-		if sevCol >= 0 {
-			eta += beta[sevCol]
+		if r.sevCol >= 0 {
+			eta += beta[r.sevCol]
 		}
-		if trendCol >= 0 {
-			eta += beta[trendCol] * t
+		if r.trendCol >= 0 {
+			eta += beta[r.trendCol] * t
 		}
 		if c.seasons {
-			eta += beta[c.sin]*sn + beta[c.cos]*cs
+			eta += beta[c.sin]*r.sn + beta[c.cos]*r.cs
 		}
 		mu := math.Exp(eta)
-		idx[0], jac[0] = 0, mu
-		if dowCol >= 0 {
-			idx[1], jac[1] = int32(dowCol), mu
+		jac[0] = mu
+		if r.dowCol >= 0 {
+			idx[1], jac[1] = r.dowCol, mu
 		}
-		if sevCol >= 0 {
-			idx[2], jac[2] = int32(sevCol), mu
+		if r.sevCol >= 0 {
+			idx[2], jac[2] = r.sevCol, mu
 		}
-		idx[3], jac[3] = int32(c.trend), mu*t
+		idx[3], jac[3] = r.trendColumn, mu*t
 		if c.seasons {
-			idx[4], jac[4], idx[5], jac[5] = int32(c.sin), mu*sn, int32(c.cos), mu*cs
+			idx[4], jac[4], idx[5], jac[5] = int32(c.sin), mu*r.sn, int32(c.cos), mu*r.cs
 		}
-		if trendCol >= 0 {
-			idx[6], jac[6] = int32(trendCol), mu*t
+		if r.trendCol >= 0 {
+			idx[6], jac[6] = r.trendCol, mu*t
 		}
 		return mu
 	}
-	d := 1.0
-	if dowCol >= 0 {
-		d = math.Exp(beta[dowCol])
-	}
-	le := beta[0] + beta[c.trend]*t
+	d := dowExp[r.dow]
+	le := beta[0] + beta[r.trendColumn]*t
 	if c.seasons {
-		le += beta[c.sin]*sn + beta[c.cos]*cs
+		le += beta[c.sin]*r.sn + beta[c.cos]*r.cs
 	}
 	base := math.Exp(le)
 	var uplift, grow float64
-	if sevCol >= 0 {
+	if r.sevCol >= 0 {
 		grow = 1
-		if trendCol >= 0 {
-			grow = math.Exp(beta[trendCol] * t)
+		if r.trendCol >= 0 {
+			grow = math.Exp(beta[r.trendCol] * t)
 		}
-		uplift = beta[sevCol] * grow
+		uplift = beta[r.sevCol] * grow
 	}
 	mu := d * (base + uplift)
-	idx[0], jac[0] = 0, d*base
-	if dowCol >= 0 {
-		idx[1], jac[1] = int32(dowCol), mu
+	jac[0] = d * base
+	if r.dowCol >= 0 {
+		idx[1], jac[1] = r.dowCol, mu
 	}
-	if sevCol >= 0 {
-		idx[2], jac[2] = int32(sevCol), d*grow
+	if r.sevCol >= 0 {
+		idx[2], jac[2] = r.sevCol, d*grow
 	}
-	idx[3], jac[3] = int32(c.trend), d*base*t
+	idx[3], jac[3] = r.trendColumn, d*base*t
 	if c.seasons {
-		idx[4], jac[4], idx[5], jac[5] = int32(c.sin), d*base*sn, int32(c.cos), d*base*cs
+		idx[4], jac[4], idx[5], jac[5] = int32(c.sin), d*base*r.sn, int32(c.cos), d*base*r.cs
 	}
-	if trendCol >= 0 {
-		idx[6], jac[6] = int32(trendCol), d*uplift*t
+	if r.trendCol >= 0 {
+		idx[6], jac[6] = r.trendCol, d*uplift*t
 	}
 	return mu
 }
@@ -359,7 +410,7 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 		levelSum[e.sev[i]] += y[i]
 		wdDays[weekdayOf(d)]++
 	}
-	c := columns{origin: e.start, merged: map[int]int{}}
+	c := columns{origin: e.start, merged: map[int]int{}, sinDay: e.sinDay, cosDay: e.cosDay, first: e.first}
 	p := 1
 	ref := true
 	for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
@@ -439,15 +490,24 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 	}
 	c.p = p
 
-	// Fit both forms. They have the same number of coefficients, so the
-	// deviance compares them like AIC. The additive form reads in a
-	// sentence ("snow adds 800 calls a day"), so it is kept unless the
-	// log-linear form fits clearly better (by more than strongAIC).
+	// The additive form reads in a sentence ("snow adds 800 calls a
+	// day"), so it is fitted first and kept when its day-to-day variation
+	// is no more than chance allows. Otherwise the log-linear form is
+	// tried too and kept if it fits clearly better: both have the same
+	// number of coefficients, so the dispersion-scaled deviance compares
+	// them like (quasi-)AIC.
 	calm := levelSum[c.sevLevel[0]] / math.Max(1, float64(levelDays[c.sevLevel[0]]))
+	hasWeather := c.sevTrend[1] >= 0 || c.sevTrend[2] >= 0 || c.sevTrend[3] >= 0
 	var best *poissonFit
 	var bestCols columns
 	var firstErr error
-	for _, additive := range []bool{false, true} {
+	for _, additive := range []bool{true, false} {
+		if additive && !hasWeather {
+			continue // no bad weather in the baseline: the two forms are the same
+		}
+		if !additive && best != nil && best.dispersion() <= goodDispersion {
+			break
+		}
 		cc := c
 		cc.additive = additive
 		init := make([]float64, p)
@@ -464,11 +524,18 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 				init[col] = math.Log(math.Max(mean, 0.5) / math.Max(calm, 0.5))
 			}
 		}
-		if additive && cc.sevTrend[1] < 0 && cc.sevTrend[2] < 0 && cc.sevTrend[3] < 0 {
-			continue // no bad weather in the baseline: the two forms are the same
+		rows := make([]row, len(ys))
+		for i, d := range fs.rowDay {
+			rows[i] = cc.row(d, sevs[i], 0)
 		}
+		var dowExp [7]float64
+		// fitMean evaluates rows 0…n-1 in order for one set of
+		// coefficients, so the weekday factors are worked out at row 0.
 		m := func(i int, beta []float64, idx []int32, jac []float64) float64 {
-			return cc.eval(fs.rowDay[i], sevs[i], 0, beta, idx, jac)
+			if i == 0 {
+				cc.weekdayFactors(beta, &dowExp)
+			}
+			return cc.evalRow(&rows[i], beta, &dowExp, idx, jac)
 		}
 		f, err := fitMean(m, ys, p, designWidth, init)
 		if err != nil {
@@ -477,7 +544,7 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 			}
 			continue
 		}
-		if best == nil || (additive && f.deviance < best.deviance+strongAIC) || (!additive && f.deviance < best.deviance-strongAIC) {
+		if best == nil || (best.deviance-f.deviance)/best.dispersion() > strongAIC {
 			best, bestCols = f, cc
 		}
 	}
@@ -540,11 +607,21 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 	w := f.width
 	for r, d := range fs.rowDay {
 		mu := f.mu[r]
-		u := ys[r] - mu
-		var cv float64
-		for k, col := range f.jidx[r*w : (r+1)*w] {
-			cv += f.jac[r*w+k] * v[col]
+		ix, jr := f.jidx[r*w:(r+1)*w], f.jac[r*w:(r+1)*w]
+		var cv, h float64
+		for k, col := range ix {
+			cv += jr[k] * v[col]
+			for l, col2 := range ix {
+				h += jr[k] * f.hinv[int(col)*p+int(col2)] * jr[l]
+			}
 		}
+		// Fitted residuals are smaller than the noise by the share of
+		// the day the fit absorbed (its leverage h); scaling them back up
+		// (Davison and Hinkley's modified residuals) stops the bootstrap
+		// understating the error on influential days such as the last
+		// weeks before the campaign and the rare heavy-snow days.
+		h /= mu
+		u := (ys[r] - mu) / math.Sqrt(math.Max(1-h, 0.05))
 		z[d-from] = cv * u / mu
 		fs.pearson[d-from] = u / math.Sqrt(mu)
 	}
@@ -553,6 +630,11 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 	}
 	return fs, nil
 }
+
+// goodDispersion is the Pearson dispersion below which a fit is as good as
+// Poisson noise allows (about four standard errors above 1 for a year or
+// more of days), so no other form is tried.
+const goodDispersion = 1.2
 
 // strongAIC is the difference in AIC that Burnham and Anderson (2002)
 // describe as essentially no support for the worse model.

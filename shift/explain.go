@@ -113,12 +113,18 @@ func (e *estimation) backtest(fits []*fittedSeries) *Backtest {
 	}
 	bt := &Backtest{Period: Period{fmtDay(pStart), fmtDay(pEnd)}}
 	var variance float64
+	var phone []*fittedSeries
 	for _, fs := range fits {
-		if !fs.targeted || fs.kind != kindPhone {
-			continue
+		if fs.targeted && fs.kind == kindPhone {
+			phone = append(phone, fs)
 		}
-		p, err := e.fitSeries(fs.key, e.bStart, pStart, pStart, pEnd)
-		if err != nil {
+	}
+	placebo := make([]*fittedSeries, len(phone))
+	parallel(len(phone), func(i int) {
+		placebo[i], _ = e.fitSeries(phone[i].key, e.bStart, pStart, pStart, pEnd)
+	})
+	for _, p := range placebo {
+		if p == nil {
 			continue
 		}
 		bt.BaselineCalls += p.predSum
@@ -188,12 +194,18 @@ func (e *estimation) modelText(fits []*fittedSeries) string {
 	seasons := false
 	var minDE, maxDE = 1.0, 0.0
 	var phoneTrend []string
+	additive, loglinear := 0, 0
 	for _, fs := range fits {
 		if !fs.targeted {
 			continue
 		}
 		seasons = seasons || fs.cols.seasons
 		minDE, maxDE = math.Min(minDE, fs.summary.DevianceExplained), math.Max(maxDE, fs.summary.DevianceExplained)
+		if fs.cols.additive {
+			additive++
+		} else {
+			loglinear++
+		}
 		if fs.kind == kindPhone {
 			phoneTrend = append(phoneTrend, fmt.Sprintf("%s %+.1f%%", fs.key.cat, 100*fs.summary.TrendPerYear))
 		}
@@ -203,14 +215,18 @@ func (e *estimation) modelText(fits []*fittedSeries) string {
 		season = ", the time of year"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The calls expected without the campaign are predicted from the %d days before it (%s to %s), allowing for the day of the week, how bad the weather was each day, a steady long-run trend%s; calls avoided are the calls expected minus the calls received. ",
+	fmt.Fprintf(&b, "The calls expected without the campaign are predicted from the %d days before it (%s to %s), allowing for the day of the week, how bad the weather was each day%s and a steady long-run trend; calls avoided are the calls expected minus the calls received. ",
 		e.start-e.bStart, fmtDay(e.bStart), fmtDay(e.start-1), season)
-	fmt.Fprintf(&b, "In detail: for each targeted category and each channel, a Poisson regression with a log link (effects multiply) of daily contacts on day of week, weather severity as four separate levels (none, frost or ice, snow, heavy snow), a linear trend in time")
+	b.WriteString("In detail: for each targeted category and each channel, a Poisson regression of daily contacts, fitted by maximum likelihood (Fisher scoring), in one of two forms. ")
+	b.WriteString("In the additive form, routine contacts follow a day-of-week pattern and a log-linear trend")
 	if seasons {
-		b.WriteString(" and an annual cycle (one sine–cosine pair)")
+		b.WriteString(" with an annual cycle (one sine–cosine pair)")
 	}
-	b.WriteString(", fitted by iteratively reweighted least squares. Days a channel was closed (such as Sundays) are left out rather than fitted as zeros. The baseline for the campaign uses the weather that actually happened. Added digital contacts are actual minus baseline for the digital channels (web, social, email and Signpost's own pages, feeds and API); face-to-face and other assisted channels are reported but not costed as digital. ")
-	fmt.Fprintf(&b, "The baselines explain %.0f–%.0f%% of the deviance; long-run phone trend per year: %s.", 100*minDE, 100*maxDE, strings.Join(phoneTrend, ", "))
+	b.WriteString(", and each weather severity level (frost or ice, snow, heavy snow) adds its own number of contacts, scaled by the day of week and with a trend of its own, since weather-driven demand need not fall with routine demand. ")
+	b.WriteString("In the log-linear form the same terms multiply instead. The additive form is used unless it fits worse than chance allows and the log-linear form fits clearly better (quasi-AIC difference over 10). ")
+	fmt.Fprintf(&b, "Here %d baselines are additive and %d log-linear. ", additive, loglinear)
+	b.WriteString("Weather levels seen on fewer than five baseline days borrow the next milder level. Days a channel was closed (such as Sundays) are left out rather than fitted as zeros. The baseline for the campaign uses the weather that actually happened. Added digital contacts are actual minus baseline for the digital channels (web, social, email, apps and Signpost's own pages, feeds and API); face-to-face and other assisted channels are reported but not costed. ")
+	fmt.Fprintf(&b, "The baselines explain %.0f–%.0f%% of the deviance; long-run trend in routine phone calls per year: %s.", 100*minDE, 100*maxDE, strings.Join(phoneTrend, ", "))
 	return b.String()
 }
 

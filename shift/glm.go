@@ -8,6 +8,8 @@ import (
 
 // meanFunc gives the expected count of fitted row i under coefficients
 // beta, and fills jac with its derivatives: jac[k] is ∂μ/∂beta[idx[k]].
+// fitMean always calls it for rows 0, 1, …, n-1 in order with one beta,
+// so it may cache per-coefficient work when i is 0.
 // Every row has the same number of entries (padding has jac 0), so the
 // normal equations cost O(rows·width²) whatever the number of columns.
 type meanFunc func(i int, beta []float64, idx []int32, jac []float64) float64
@@ -44,9 +46,12 @@ func (f *poissonFit) dispersion() float64 {
 var errNoConvergence = errors.New("poisson regression did not converge")
 
 // fitMean maximises the Poisson likelihood of y under mean m, starting
-// from init. Steps that make a mean non-positive or the deviance worse are
-// halved, which keeps the additive-uplift form (whose mean can cross zero)
-// as stable as the log-linear one.
+// from init, by Fisher scoring. It stops when the Newton decrement (the
+// log-likelihood still to gain) is negligible. A step that makes some mean
+// non-positive, or that fails to shrink the decrement, is checked against
+// the deviance and halved until it improves, which keeps the additive form
+// (whose mean can cross zero) as stable as the log-linear one; the
+// logarithms that costs are spent only then.
 func fitMean(m meanFunc, y []float64, p, width int, init []float64) (*poissonFit, error) {
 	n := len(y)
 	if n <= p {
@@ -62,27 +67,32 @@ func fitMean(m meanFunc, y []float64, p, width int, init []float64) (*poissonFit
 	}
 	f := &poissonFit{width: width, mu: make([]float64, n), jidx: make([]int32, n*width), jac: make([]float64, n*width)}
 	beta := slices.Clone(init)
-	// evaluate fills mu and the Jacobian at b and returns the deviance, or
-	// +Inf when some mean is not positive.
-	evaluate := func(b []float64) float64 {
-		dev := 0.0
+	// evaluate fills mu and the Jacobian at b; it reports false when some
+	// mean is not positive.
+	evaluate := func(b []float64) bool {
 		for i := 0; i < n; i++ {
 			mu := m(i, b, f.jidx[i*width:(i+1)*width], f.jac[i*width:(i+1)*width])
 			if !(mu > 0) || math.IsInf(mu, 0) {
-				return math.Inf(1)
+				return false
 			}
 			f.mu[i] = mu
+		}
+		return true
+	}
+	deviance := func() float64 {
+		dev := 0.0
+		for i, mu := range f.mu {
 			dev += devianceTerm(y[i], mu)
 		}
 		return dev
 	}
-	dev := evaluate(beta)
-	if math.IsInf(dev, 1) {
+	if !evaluate(beta) {
 		return nil, errors.New("the starting values give a non-positive expected count")
 	}
 	a := make([]float64, p*p)
 	u := make([]float64, p)
 	trial := make([]float64, p)
+	prevDecrement := math.Inf(1)
 	for iter := 1; ; iter++ {
 		if iter > 100 {
 			return nil, errNoConvergence
@@ -92,31 +102,47 @@ func fitMean(m meanFunc, y []float64, p, width int, init []float64) (*poissonFit
 		if err != nil {
 			return nil, err
 		}
-		newDev := math.Inf(1)
-		for half := 0; half < 30; half++ {
+		decrement := 0.0
+		for j := range step {
+			decrement += u[j] * step[j]
+		}
+		// Half the decrement is the log-likelihood still to gain; 1e-5 is far
+		// below anything that moves a count.
+		if decrement < 1e-5 {
+			break
+		}
+		careful := decrement >= prevDecrement
+		var dev float64
+		if careful {
+			dev = deviance()
+		}
+		prevDecrement = decrement
+		accepted := false
+		for half := 0; half < 40; half++ {
 			for j := range trial {
 				trial[j] = beta[j] + step[j]
 			}
-			if newDev = evaluate(trial); newDev <= dev*(1+1e-12) {
+			if evaluate(trial) && (!careful || deviance() <= dev) {
+				accepted = true
 				break
+			}
+			careful = true
+			if dev == 0 {
+				evaluate(beta)
+				dev = deviance()
 			}
 			for j := range step {
 				step[j] /= 2
 			}
 		}
-		if math.IsInf(newDev, 1) {
+		if !accepted {
 			evaluate(beta)
 			break
 		}
 		copy(beta, trial)
 		f.iters = iter
-		done := math.Abs(dev-newDev) <= 1e-10*(1+math.Abs(newDev))
-		dev = newDev
-		if done {
-			break
-		}
 	}
-	f.beta, f.deviance = beta, dev
+	f.beta, f.deviance = beta, deviance()
 	for i := 0; i < n; i++ {
 		f.nullDev += devianceTerm(y[i], ybar)
 		f.pearson += (y[i] - f.mu[i]) * (y[i] - f.mu[i]) / f.mu[i]

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -82,16 +84,20 @@ func (e *estimation) run(d Data) (*Report, error) {
 		}
 		return keys[i].ch < keys[j].ch
 	})
-	for _, k := range keys {
-		fs, err := e.fitSeries(k, e.bStart, e.start, e.start, e.end)
-		if err != nil {
+	fitted := make([]*fittedSeries, len(keys))
+	errs := make([]error, len(keys))
+	parallel(len(keys), func(i int) {
+		fitted[i], errs[i] = e.fitSeries(keys[i], e.bStart, e.start, e.start, e.end)
+	})
+	for i, k := range keys {
+		if errs[i] != nil {
 			if targeted[k.cat] {
-				e.warnf("No baseline could be fitted for %s contacts about %s (%v); they are left out.", k.ch, k.cat, err)
+				e.warnf("No baseline could be fitted for %s contacts about %s (%v); they are left out.", k.ch, k.cat, errs[i])
 			}
 			continue
 		}
-		fs.targeted = targeted[k.cat]
-		fits = append(fits, fs)
+		fitted[i].targeted = targeted[k.cat]
+		fits = append(fits, fitted[i])
 	}
 	r := &Report{
 		Campaign:        camp.Name,
@@ -227,13 +233,34 @@ func (e *estimation) run(d Data) (*Report, error) {
 		}
 	}
 	r.Model = e.modelText(fits)
-	r.IntervalMethod = fmt.Sprintf("95%% interval from %d seeded moving-block bootstrap resamples (blocks of %d days, the same days for every channel and category so that shared weather shocks stay together): each resample re-weights the baseline's residuals to refit the model by one linearised (Newton) step, and adds day-to-day noise resampled from the baseline's residuals, aligned by weekday, to the campaign period.",
+	r.IntervalMethod = fmt.Sprintf("95%% interval from %d seeded circular block bootstrap resamples (blocks of %d days, the same days for every channel and category so that shared weather shocks stay together): each resample re-weights the baseline's residuals to refit the model by one linearised (Newton) step, and adds day-to-day noise resampled from the baseline's residuals, aligned by weekday, to the campaign period.",
 		e.opt.Draws, e.opt.BlockDays)
 	r.Warnings = e.warnings
 	if r.Warnings == nil {
 		r.Warnings = []string{}
 	}
 	return r, nil
+}
+
+// parallel runs f(0)…f(n-1) on as many goroutines as there are CPUs.
+// Each call writes only its own index, so results stay in order and the
+// report is the same whatever the scheduling.
+func parallel(n int, f func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 func overlaps(a, b []string) bool {
@@ -368,54 +395,66 @@ func (e *estimation) fitWarnings(fits []*fittedSeries) {
 	}
 }
 
-// bootstrap fills every quantity's draws of its estimation error.
+// bootstrap fills every quantity's draws of its estimation error. The
+// draws are made in fixed chunks, each with its own seeded stream, so they
+// can run in parallel and still come out the same every time.
 func (e *estimation) bootstrap(fits []*fittedSeries, qs []*quantity) {
 	B, L := e.opt.Draws, e.opt.BlockDays
 	n := e.start - e.bStart
 	T := e.end - e.start + 1
 	L = min(L, n)
-	rng := rand.New(rand.NewPCG(e.opt.Seed, 0x5eed))
-	errs := make([]float64, len(fits))
 	for _, q := range qs {
 		q.draws = make([]float64, B)
 	}
 	nb := (n + L - 1) / L
-	for b := 0; b < B; b++ {
-		clear(errs)
-		// Estimation error of the baseline: resampled blocks of each
-		// day's influence on the predicted total.
-		for k := 0; k < nb; k++ {
-			s := rng.IntN(n - L + 1)
-			ln := min(L, n-k*L)
-			for si, fs := range fits {
-				errs[si] += fs.zcum[s+ln] - fs.zcum[s]
-			}
-		}
-		// Noise in the campaign's own counts: baseline residuals from
-		// blocks that start on the same weekday, scaled to today's counts.
-		for t0 := 0; t0 < T; t0 += L {
-			ln := min(L, T-t0)
-			a0 := ((e.start+t0-e.bStart)%7 + 7) % 7
-			var s int
-			if a0 <= n-ln {
-				s = a0 + 7*rng.IntN((n-ln-a0)/7+1)
-			} else {
-				s = rng.IntN(n - ln + 1)
-			}
-			for si, fs := range fits {
-				var acc float64
-				for i := 0; i < ln; i++ {
-					acc += fs.sqrtAct[t0+i] * fs.pearson[s+i]
+	const chunk = 125
+	parallel((B+chunk-1)/chunk, func(c int) {
+		rng := rand.New(rand.NewPCG(e.opt.Seed, uint64(c)))
+		errs := make([]float64, len(fits))
+		for b := c * chunk; b < min(B, (c+1)*chunk); b++ {
+			clear(errs)
+			// Estimation error of the baseline: resampled blocks of each
+			// day's influence on the predicted total.
+			// Blocks wrap round the end of the baseline (a circular block
+			// bootstrap): otherwise its last days, which carry the most
+			// weight in extrapolating the trend, would be drawn too rarely
+			// and the interval would come out too narrow.
+			for k := 0; k < nb; k++ {
+				s := rng.IntN(n)
+				ln := min(L, n-k*L)
+				for si, fs := range fits {
+					if s+ln <= n {
+						errs[si] += fs.zcum[s+ln] - fs.zcum[s]
+					} else {
+						errs[si] += fs.zcum[n] - fs.zcum[s] + fs.zcum[s+ln-n]
+					}
 				}
-				errs[si] -= acc
+			}
+			// Noise in the campaign's own counts: baseline residuals from
+			// blocks that start on the same weekday, scaled to its counts.
+			for t0 := 0; t0 < T; t0 += L {
+				ln := min(L, T-t0)
+				a0 := ((e.start+t0-e.bStart)%7 + 7) % 7
+				s := a0
+				if a0 < n {
+					s = a0 + 7*rng.IntN((n-1-a0)/7+1)
+				}
+				for si, fs := range fits {
+					sq := fs.sqrtAct[t0 : t0+ln]
+					var acc float64
+					for i := range sq {
+						acc += sq[i] * fs.pearson[(s+i)%n]
+					}
+					errs[si] -= acc
+				}
+			}
+			for _, q := range qs {
+				var v float64
+				for _, t := range q.terms {
+					v += t.w * errs[t.s]
+				}
+				q.draws[b] = v
 			}
 		}
-		for _, q := range qs {
-			var v float64
-			for _, t := range q.terms {
-				v += t.w * errs[t.s]
-			}
-			q.draws[b] = v
-		}
-	}
+	})
 }
