@@ -50,20 +50,25 @@ func TestCheck(t *testing.T) {
 
 	tests := []struct {
 		page string
-		// want maps each rule that must be reported to a piece of one of its
-		// targets, so failures are shown to point at the element to fix; an
+		// want maps each rule that must be reported to pieces of its
+		// targets, so failures are shown to point at the elements to fix; an
 		// empty want means the page must be clean.
-		want map[string]string
+		want map[string][]string
+		// wantNot maps rules to elements they must not name.
+		wantNot map[string]string
 	}{
 		{
 			page: "/violating.html",
-			want: map[string]string{
-				"image-alt":       "img",
-				"html-has-lang":   "html",
-				RuleReflow:        "div.wide",
-				RuleFocusVisible:  `a.nofocus "All roads"`,
-				RuleSkipLinkFirst: `a.nofocus`,
+			want: map[string][]string{
+				"image-alt":     {"img"},
+				"html-has-lang": {"html"},
+				RuleReflow:      {"div.wide"},
+				// The second link is below the first screenful: the check
+				// must follow focus when Tab scrolls the page.
+				RuleFocusVisible:  {`a.nofocus "All roads"`, `a.nofocus "Bottom link"`},
+				RuleSkipLinkFirst: {`a.nofocus "All roads"`},
 			},
+			wantNot: map[string]string{RuleFocusVisible: "Default focus ring"},
 		},
 		{page: "/clean.html"},
 	}
@@ -86,14 +91,23 @@ func TestCheck(t *testing.T) {
 				}
 				return
 			}
-			for rule, target := range tt.want {
+			for rule, targets := range tt.want {
 				j := slices.IndexFunc(got, func(v Violation) bool { return v.Rule == rule })
 				if j < 0 {
 					t.Errorf("rule %s not reported; got %v", rule, rules(got))
 					continue
 				}
-				if !slices.ContainsFunc(got[j].Targets, func(s string) bool { return strings.Contains(s, target) }) {
-					t.Errorf("%s: targets %q do not name %q", rule, got[j].Targets, target)
+				for _, target := range targets {
+					if !slices.ContainsFunc(got[j].Targets, func(s string) bool { return strings.Contains(s, target) }) {
+						t.Errorf("%s: targets %q do not name %q", rule, got[j].Targets, target)
+					}
+				}
+			}
+			for rule, target := range tt.wantNot {
+				for _, v := range got {
+					if v.Rule == rule && slices.ContainsFunc(v.Targets, func(s string) bool { return strings.Contains(s, target) }) {
+						t.Errorf("%s wrongly names %q: %q", rule, target, v.Targets)
+					}
 				}
 			}
 			for _, v := range got {
@@ -164,13 +178,8 @@ func TestScreenshots(t *testing.T) {
 }
 
 func TestDiffers(t *testing.T) {
-	base := image.NewRGBA(image.Rect(0, 0, 20, 20))
-	for i := range base.Pix {
-		base.Pix[i] = 0xff
-	}
-	area := image.Rect(5, 5, 15, 15)
-	same := func() *image.RGBA {
-		img := image.NewRGBA(image.Rect(0, 0, 10, 10))
+	white := func(w, h int) *image.RGBA {
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
 		for i := range img.Pix {
 			img.Pix[i] = 0xff
 		}
@@ -178,23 +187,35 @@ func TestDiffers(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		paint func(*image.RGBA)
+		after func() image.Image
 		want  bool
 	}{
-		{"unchanged", func(*image.RGBA) {}, false},
-		{"anti-aliasing noise", func(img *image.RGBA) { img.Set(3, 3, color.RGBA{0xfd, 0xfd, 0xfd, 0xff}) }, false},
-		{"one yellow pixel", func(img *image.RGBA) { img.Set(9, 9, color.RGBA{0xff, 0xdd, 0x00, 0xff}) }, true},
-		{"outline", func(img *image.RGBA) {
+		{"unchanged", func() image.Image { return white(10, 10) }, false},
+		{"anti-aliasing noise", func() image.Image {
+			img := white(10, 10)
+			img.Set(3, 3, color.RGBA{0xfd, 0xfd, 0xfd, 0xff})
+			return img
+		}, false},
+		{"one yellow pixel", func() image.Image {
+			img := white(10, 10)
+			img.Set(9, 9, color.RGBA{0xff, 0xdd, 0x00, 0xff})
+			return img
+		}, true},
+		{"outline", func() image.Image {
+			img := white(10, 10)
 			for x := range 10 {
 				img.Set(x, 0, color.Black)
 			}
+			return img
 		}, true},
+		{"same pixels, other origin", func() image.Image {
+			return white(20, 20).SubImage(image.Rect(5, 5, 15, 15))
+		}, false},
+		{"other size", func() image.Image { return white(10, 11) }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			after := same()
-			tt.paint(after)
-			if got := differs(base, area, after); got != tt.want {
+			if got := differs(white(10, 10), tt.after()); got != tt.want {
 				t.Errorf("differs = %v, want %v", got, tt.want)
 			}
 		})

@@ -180,27 +180,12 @@ func checkKeyboard(ctx context.Context) ([]Violation, error) {
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](quietJS)); err != nil {
 		return nil, fmt.Errorf("prepare keyboard check: %w", err)
 	}
-	// A viewport as tall as the page means focus never scrolls it, so the
-	// screenshots before and during focus line up pixel for pixel.
-	height, err := chromedp.Run(ctx, chromedp.Evaluate[int64](pageHeightJS))
-	if err != nil {
-		return nil, fmt.Errorf("measure page: %w", err)
-	}
-	height = min(max(height, 800), 8000)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(desktopWidth, height)); err != nil {
-		return nil, fmt.Errorf("resize viewport: %w", err)
-	}
-
 	want, err := chromedp.Run(ctx, chromedp.Evaluate[[]focusable](focusablesJS))
 	if err != nil {
 		return nil, fmt.Errorf("list focusable elements: %w", err)
 	}
 	if len(want) > maxFocusablesExamined {
 		want = want[:maxFocusablesExamined]
-	}
-	before, err := screenshot(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("screenshot before focus: %w", err)
 	}
 
 	var (
@@ -233,7 +218,7 @@ func checkKeyboard(ctx context.Context) ([]Violation, error) {
 		if first == nil {
 			first = el
 		}
-		visible, err := focusVisible(ctx, before, el)
+		visible, err := focusVisible(ctx, el)
 		if err != nil {
 			return nil, err
 		}
@@ -286,36 +271,47 @@ func appendIfAny(found []Violation, targets []string, v Violation) []Violation {
 const focusMargin = 8
 
 // focusVisible reports whether the area around the focused element looks
-// different from the same area before anything had focus.
-func focusVisible(ctx context.Context, before image.Image, el *activeElement) (bool, error) {
-	b := before.Bounds()
+// different when focus is taken away. Focus is given back afterwards so the
+// Tab walk goes on from the same place. Taking focus away scrolls nothing,
+// so both captures show the same part of the page.
+func focusVisible(ctx context.Context, el *activeElement) (bool, error) {
 	area := image.Rect(
 		int(math.Floor(el.X))-focusMargin, int(math.Floor(el.Y))-focusMargin,
 		int(math.Ceil(el.X+el.Width))+focusMargin, int(math.Ceil(el.Y+el.Height))+focusMargin,
-	).Intersect(b)
+	).Intersect(image.Rect(0, 0, math.MaxInt32, math.MaxInt32))
 	if area.Empty() {
-		// Focus on something off screen is invisible by definition.
+		// Focus on something outside the page is invisible by definition.
 		return false, nil
 	}
-	after, err := screenshot(ctx, &area)
+	focused, err := screenshot(ctx, area)
 	if err != nil {
 		return false, fmt.Errorf("screenshot of focused %s: %w", el.Desc, err)
 	}
-	return differs(before, area, after), nil
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](blurJS)); err != nil {
+		return false, fmt.Errorf("blur %s: %w", el.Desc, err)
+	}
+	unfocused, err := screenshot(ctx, area)
+	if err != nil {
+		return false, fmt.Errorf("screenshot of unfocused %s: %w", el.Desc, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](refocusJS)); err != nil {
+		return false, fmt.Errorf("refocus %s: %w", el.Desc, err)
+	}
+	return differs(unfocused, focused), nil
 }
 
-// screenshot captures the viewport, or only area of it, as an image. The
-// device scale factor is 1, so one image pixel is one CSS pixel.
-func screenshot(ctx context.Context, area *image.Rectangle) (image.Image, error) {
-	params := page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng}
-	if area != nil {
-		params.Clip = &page.Viewport{
+// screenshot captures area of the page, in CSS pixels from the top left of
+// the document, as an image. The device scale factor is 1, so one image pixel
+// is one CSS pixel.
+func screenshot(ctx context.Context, area image.Rectangle) (image.Image, error) {
+	data, err := chromedp.Call(ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Format: page.CaptureScreenshotFormatPng,
+		Clip: &page.Viewport{
 			X: float64(area.Min.X), Y: float64(area.Min.Y),
 			Width: float64(area.Dx()), Height: float64(area.Dy()),
 			Scale: 1,
-		}
-	}
-	data, err := chromedp.Call(ctx, page.CaptureScreenshot, params)
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -326,16 +322,19 @@ func screenshot(ctx context.Context, area *image.Rectangle) (image.Image, error)
 	return img, nil
 }
 
-// differs reports whether after (a capture of area) differs visibly from the
-// same area of before. Tiny channel differences are ignored so that
-// anti-aliasing noise is not mistaken for a focus indicator.
-func differs(before image.Image, area image.Rectangle, after image.Image) bool {
+// differs reports whether two captures of the same area differ visibly.
+// Tiny channel differences are ignored so that anti-aliasing noise is not
+// mistaken for a focus indicator; a difference in size counts as different.
+func differs(a, b image.Image) bool {
 	const tolerance = 8 << 8 // out of 0xffff per channel
-	ab := after.Bounds()
-	for y := 0; y < min(area.Dy(), ab.Dy()); y++ {
-		for x := 0; x < min(area.Dx(), ab.Dx()); x++ {
-			r1, g1, b1, _ := before.At(area.Min.X+x, area.Min.Y+y).RGBA()
-			r2, g2, b2, _ := after.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Dx() != bb.Dx() || ab.Dy() != bb.Dy() {
+		return true
+	}
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			r1, g1, b1, _ := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
 			if absDiff(r1, r2) > tolerance || absDiff(g1, g2) > tolerance || absDiff(b1, b2) > tolerance {
 				return true
 			}

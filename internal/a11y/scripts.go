@@ -36,10 +36,6 @@ const quietJS = `(() => {
 	document.head.appendChild(s);
 })()`
 
-// pageHeightJS is the height the viewport needs for the whole page to fit
-// without scrolling, so that focus never scrolls and screenshots line up.
-const pageHeightJS = `Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))`
-
 // focusablesJS lists the elements a keyboard user must be able to reach with
 // Tab, marking each with a key so the Tab walk can recognise it. A group of
 // radio buttons shares one key: Tab enters the group once and the arrow keys
@@ -66,12 +62,14 @@ const focusablesJS = `(() => {
 	return out;
 })()`
 
-// activeJS describes the focused element and where it is on the screen, or
-// returns null when focus is on the document itself.
+// activeJS describes the focused element and where it is in the document, or
+// returns null when focus is on the document itself. It keeps the element so
+// that blurJS and refocusJS can take focus away and give it back.
 const activeJS = `(() => {
 	` + describeJS + `
 	const el = document.activeElement;
 	if (!el || el === document.body || el === document.documentElement) return null;
+	window.__a11yFocused = el;
 	const r = el.getBoundingClientRect();
 	const href = el.tagName === 'A' ? (el.getAttribute('href') || '') : '';
 	let skip = false;
@@ -81,10 +79,16 @@ const activeJS = `(() => {
 	return {
 		key: el.getAttribute('data-a11y-key') || '',
 		desc: describe(el),
-		x: r.left, y: r.top, width: r.width, height: r.height,
+		x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height,
 		skipLink: skip,
 	};
 })()`
+
+// blurJS takes focus away from the element activeJS saw, without scrolling.
+const blurJS = `window.__a11yFocused.blur()`
+
+// refocusJS gives focus back so that the next Tab continues from there.
+const refocusJS = `window.__a11yFocused.focus({preventScroll: true})`
 
 // reflowJS measures horizontal overflow and names the innermost elements
 // that stick out past the right edge, which are the ones to fix.
