@@ -147,3 +147,21 @@ func (tx *Tx) PutThrottle(ctx context.Context, t Throttle) error {
 }
 
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// ThrottleByKey reads a throttle row outside any transaction, for a cheap
+// refusal before any password is hashed.
+func (db *DB) ThrottleByKey(ctx context.Context, key string) (Throttle, error) {
+	t := Throttle{Key: key}
+	var locked sql.NullTime
+	err := db.queryRow(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?`, key).
+		Scan(&t.Failures, &t.WindowStart, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, nil
+	}
+	if err != nil {
+		return Throttle{}, fmt.Errorf("read sign-in throttle: %w", err)
+	}
+	t.WindowStart = t.WindowStart.UTC()
+	t.LockedUntil = timePtr(locked)
+	return t, nil
+}

@@ -206,3 +206,23 @@ func isUniqueViolation(err error) bool {
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// CountEnabledUsersWithRole counts enabled accounts with a role, so that
+// the last administrator cannot be demoted or disabled. It locks the rows it
+// counts, so two administrators demoting each other at once cannot both
+// succeed on PostgreSQL.
+func (tx *Tx) CountEnabledUsersWithRole(ctx context.Context, role string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = ? AND disabled = ?`+tx.forUpdate(), role, false)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("count accounts: %w", err)
+	}
+	return n, nil
+}
