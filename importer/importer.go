@@ -37,6 +37,10 @@ var kinds = map[string]struct {
 	"schools":   {importSchools, "CSV: urn, name, phase, ward_code, postcode, lat, lon, phone"},
 	"routes":    {importRoutes, "GeoJSON FeatureCollection of LineStrings: route_id, name, priority, wards, length_km"},
 	"rounds":    {importRounds, "CSV: round_id, ward_code, collection_day, streams, postcode_sector"},
+	"weather":   {importWeather, "CSV: date, snow_cm, min_temp_c, severity (0-3)"},
+	"contacts":  {importContacts, "CSV: date, channel, category, contacts"},
+	"costs":     {importCosts, "CSV: channel, cost_gbp, source [, marginal_gbp, effective_from]"},
+	"campaigns": {importCampaigns, "CSV: campaign, start, end, categories (;-separated) [, description]"},
 }
 
 // Kinds lists the importable kinds with their formats, sorted by name.
