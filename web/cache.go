@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// response is a fully rendered reply, ready to be written many times.
+// response is a fully rendered reply, ready to be written many times. Its
+// header values are prepared once, so writing it allocates nothing.
 type response struct {
 	status       int
 	contentType  string
@@ -23,10 +24,18 @@ type response struct {
 	lastModified time.Time
 	cacheControl string
 	allow        string // for 405 responses
+
+	hContentType, hCacheControl, hETag, hGzipETag, hLastModified, hLength, hGzipLength []string
 }
 
 // minGzip is the size below which gzip costs more than it saves.
 const minGzip = 512
+
+var (
+	hNoStore = []string{"no-store"}
+	hVary    = []string{"Accept-Encoding"}
+	hGzip    = []string{"gzip"}
+)
 
 func newResponse(status int, contentType string, body []byte, lastModified time.Time, cacheControl string) *response {
 	sum := sha256.Sum256(body)
@@ -47,6 +56,15 @@ func newResponse(status int, contentType string, body []byte, lastModified time.
 			r.gzipped = buf.Bytes()
 		}
 	}
+	r.hContentType = []string{contentType}
+	r.hCacheControl = []string{cacheControl}
+	r.hETag = []string{r.etag}
+	r.hGzipETag = []string{r.gzipETag()}
+	r.hLength = []string{strconv.Itoa(len(r.body))}
+	r.hGzipLength = []string{strconv.Itoa(len(r.gzipped))}
+	if !r.lastModified.IsZero() {
+		r.hLastModified = []string{r.lastModified.Format(http.TimeFormat)}
+	}
 	return r
 }
 
@@ -57,40 +75,39 @@ func (r *response) gzipETag() string {
 }
 
 // write sends the response, answering conditional requests with 304 and
-// choosing the gzip variant when the client accepts it.
+// choosing the gzip variant when the client accepts it. Header values are
+// assigned directly: the keys are canonical and the slices never change.
 func (r *response) write(w http.ResponseWriter, req *http.Request) {
 	h := w.Header()
-	if r.status == http.StatusOK || r.status == http.StatusNotModified {
-		if r.cacheControl != "" {
-			h.Set("Cache-Control", r.cacheControl)
-		}
-	} else {
-		h.Set("Cache-Control", "no-store")
+	if r.status == http.StatusOK && r.cacheControl != "" {
+		h["Cache-Control"] = r.hCacheControl
+	} else if r.status != http.StatusOK {
+		h["Cache-Control"] = hNoStore
 	}
 	if r.allow != "" {
 		h.Set("Allow", r.allow)
 	}
-	body, etag := r.body, r.etag
+	body, etag, length := r.body, r.hETag, r.hLength
 	if r.gzipped != nil {
-		h.Set("Vary", "Accept-Encoding")
+		h["Vary"] = hVary
 		if acceptsGzip(req.Header.Get("Accept-Encoding")) {
-			body, etag = r.gzipped, r.gzipETag()
-			h.Set("Content-Encoding", "gzip")
+			body, etag, length = r.gzipped, r.hGzipETag, r.hGzipLength
+			h["Content-Encoding"] = hGzip
 		}
 	}
 	if r.status == http.StatusOK {
-		h.Set("ETag", etag)
-		if !r.lastModified.IsZero() {
-			h.Set("Last-Modified", r.lastModified.Format(http.TimeFormat))
+		h["Etag"] = etag
+		if r.hLastModified != nil {
+			h["Last-Modified"] = r.hLastModified
 		}
 		if r.notModified(req) {
-			h.Del("Content-Encoding")
+			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h.Set("Content-Type", r.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = r.hContentType
+	h["Content-Length"] = length
 	w.WriteHeader(r.status)
 	if req.Method != http.MethodHead {
 		w.Write(body)

@@ -37,7 +37,7 @@ func (s *Server) count(channel string, category signpost.Category) {
 	if s.counts == nil {
 		return
 	}
-	k := contactKey{day: s.now().In(s.loc).Format(time.DateOnly), channel: channel, category: contactCategory(category)}
+	k := contactKey{day: s.today(), channel: channel, category: contactCategory(category)}
 	s.counts.mu.Lock()
 	s.counts.counts[k]++
 	s.counts.mu.Unlock()
@@ -76,4 +76,23 @@ func (s *Server) flushCounts(ctx context.Context) {
 			s.counts.mu.Unlock()
 		}
 	}
+}
+
+// dayStamp is today's date in the council's timezone and the instants it
+// runs between, so count formats a date once a day, not once a request.
+type dayStamp struct {
+	day        string
+	start, end time.Time
+}
+
+func (s *Server) today() string {
+	now := s.now()
+	if d := s.day.Load(); d != nil && !now.Before(d.start) && now.Before(d.end) {
+		return d.day
+	}
+	local := now.In(s.loc)
+	start := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.loc)
+	d := &dayStamp{day: start.Format(time.DateOnly), start: start, end: start.AddDate(0, 0, 1)}
+	s.day.Store(d)
+	return d.day
 }

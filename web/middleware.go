@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,13 +22,16 @@ const maxBodyBytes = 1 << 20
 // securityHeaders go on every response. The CSP allows no inline script or
 // style; JSON-LD in <script type="application/ld+json"> is data, which
 // browsers do not execute, so script-src does not need to allow it.
-var securityHeaders = [][2]string{
-	{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
-	{"X-Content-Type-Options", "nosniff"},
-	{"Referrer-Policy", "strict-origin-when-cross-origin"},
-	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"},
-	{"X-Frame-Options", "DENY"},
-	{"Cross-Origin-Opener-Policy", "same-origin"},
+var securityHeaders = []struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 }
 
 // middleware wraps the mux with what every request gets: security headers,
@@ -38,9 +42,9 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		h := w.Header()
 		for _, kv := range securityHeaders {
-			h.Set(kv[0], kv[1])
+			h[kv.key] = kv.value
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.ContentLength != 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		}
 		sw := &statusWriter{ResponseWriter: w}
@@ -178,6 +182,19 @@ func (s *Server) observe(r *http.Request, route string, status int, d time.Durat
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// children caches the per-(route, code) series: a lock-free lookup
+	// instead of hashing label values on every request.
+	children sync.Map // metricKey → *metricChild
+}
+
+type metricKey struct {
+	route string
+	code  int
+}
+
+type metricChild struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -209,24 +226,18 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	code := statusText(status)
-	m.requests.WithLabelValues(route, code).Inc()
-	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
-}
-
-// statusText avoids an allocation for the common codes.
-func statusText(code int) string {
-	switch code {
-	case 200:
-		return "200"
-	case 304:
-		return "304"
-	case 400:
-		return "400"
-	case 404:
-		return "404"
+	k := metricKey{route, status}
+	c, ok := m.children.Load(k)
+	if !ok {
+		code := strconv.Itoa(status)
+		c, _ = m.children.LoadOrStore(k, &metricChild{
+			requests: m.requests.WithLabelValues(route, code),
+			latency:  m.latency.WithLabelValues(route, code),
+		})
 	}
-	return strconv.Itoa(code)
+	mc := c.(*metricChild)
+	mc.requests.Inc()
+	mc.latency.Observe(d.Seconds())
 }
 
 // isAPI reports whether a request wants JSON errors rather than pages.

@@ -72,6 +72,7 @@ func newPages(cfg Config) (*pages, error) {
 		"tag":        statusTag,
 		"km":         func(f float64) string { return fmt.Sprintf("%.1f km", f) },
 		"paragraphs": paragraphs,
+		"lower":      strings.ToLower,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

@@ -89,6 +89,7 @@ type Server struct {
 	counts  *contactBatch
 
 	snap      atomic.Pointer[snapshot]
+	day       atomic.Pointer[dayStamp]
 	refreshMu sync.Mutex // one rebuild at a time
 }
 
