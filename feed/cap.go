@@ -77,20 +77,10 @@ func RouteArea(r signpost.Route, bufferKM float64) Area {
 	c := signpost.Point{Lat: (minLat + maxLat) / 2, Lon: (minLon + maxLon) / 2}
 	radius := 0.0
 	for _, p := range pts {
-		radius = math.Max(radius, distanceKM(c, p))
+		radius = math.Max(radius, signpost.DistanceKM(c, p))
 	}
 	a.Circles = []Circle{{Center: c, RadiusKM: radius + math.Max(bufferKM, 0)}}
 	return a
-}
-
-// distanceKM is the haversine distance between two points.
-func distanceKM(a, b signpost.Point) float64 {
-	const earthKM = 6371.0
-	rad := math.Pi / 180
-	dLat := (b.Lat - a.Lat) * rad
-	dLon := (b.Lon - a.Lon) * rad
-	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * earthKM * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 
 func validPoint(p signpost.Point) bool {

@@ -21,6 +21,7 @@ type CSV struct {
 	r        *csv.Reader
 	cols     map[string]int
 	problems *Problems
+	lastLine int
 }
 
 // NewCSV reads the header and checks that every required column is present.
@@ -60,18 +61,18 @@ func (c *CSV) Next() (*Row, bool) {
 		if errors.Is(err, io.EOF) {
 			return nil, false
 		}
-		line, _ := c.r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
+			if !errors.As(err, &pe) {
+				c.problems.Add(c.lastLine+1, "", "%s", csvReason(err))
+				return nil, false // an I/O error: nothing more can be read
 			}
-			c.problems.Add(line, "", "%s", csvReason(err))
-			if pe == nil || pe.Err == csv.ErrFieldCount {
-				return nil, false
-			}
+			c.problems.Add(pe.Line, "", "%s", csvReason(err))
+			c.lastLine = pe.Line
 			continue
 		}
+		line, _ := c.r.FieldPos(0)
+		c.lastLine = line
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line, often left at the end by spreadsheets
 		}

@@ -147,7 +147,7 @@ func (f *featureReader) route(raw json.RawMessage, wards map[string]bool) signpo
 			f.problem("properties.length_km", "%s is not a length in km", clip(string(raw)))
 		}
 	} else {
-		r.LengthKM = math.Round(lineLengthKM(r.Line)*10) / 10
+		r.LengthKM = math.Round(signpost.LengthKM(r.Line)*10) / 10
 	}
 	return r
 }
@@ -176,24 +176,6 @@ func (f *featureReader) text(props map[string]json.RawMessage, name string, requ
 	}
 	f.problem("properties."+name, "want text, got %s", clip(string(raw)))
 	return ""
-}
-
-// lineLengthKM sums great-circle distances, for files without length_km.
-func lineLengthKM(line []signpost.Point) float64 {
-	total := 0.0
-	for i := 1; i < len(line); i++ {
-		total += haversineKM(line[i-1], line[i])
-	}
-	return total
-}
-
-func haversineKM(a, b signpost.Point) float64 {
-	const r = 6371.0
-	rad := math.Pi / 180
-	dLat := (b.Lat - a.Lat) * rad
-	dLon := (b.Lon - a.Lon) * rad
-	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 
 // jsonErrorLine finds the line of a JSON syntax error.
