@@ -152,17 +152,26 @@ func (s *Screener) classifyNumber(st *scanState, d []byte, start, end int) {
 			}
 			st.addBytes(PersonalData, normal, start, end, "A mobile number: usually a private person's.", sugNumber)
 		case '1', '2':
-			if _, p := st.near(h, gPersonContact, 8, 0, true); p || st.nearName(h, 8) {
-				st.addBytes(PersonalData, normal, start, end, "A phone number that reads as a private person's.", sugNumber)
+			// A landline is the organisation's unless a person is named
+			// beside it.
+			_, org := st.near(h, gOrgContact, 6, 0, true)
+			if st.nearName(h, 8) || st.hasNear(h, gTitle, 8) {
+				st.addBytes(PersonalData, normal, start, end, "A phone number next to a person's name: a private person's number.", sugNumber)
 				return
 			}
-			if _, org := st.near(h, gOrgContact, 6, 0, true); org {
+			if org {
+				return
+			}
+			if _, p := st.near(h, gPersonContact, 8, 0, true); p {
+				st.addBytes(PersonalData, normal, start, end, "A phone number that reads as a private person's.", sugNumber)
 				return
 			}
 			st.addBytes(PersonalData, weak, start, end, "A phone number: fine if it is a published organisational number.", "Use the published contact number.")
 		default:
 			// 03, 05, 08, 09: non-geographic service numbers.
 		}
+	case n == 10 && !validNHS(d) && st.labelledNHS(h):
+		st.addBytes(PersonalData, normal, start, end, "Labelled as an NHS number (though its check digit does not match).", "Remove the NHS number; never publish patient identifiers.")
 	case n == 10 && validNHS(d):
 		if _, ok := st.near(h, gHealthContext, 10, 0, false); ok || st.has(gDOBCue) {
 			st.addBytes(PersonalData, strong, start, end, "An NHS number (the check digit is valid) about a patient.", "Remove the NHS number; never publish patient identifiers.")
@@ -170,6 +179,16 @@ func (s *Screener) classifyNumber(st *scanState, d []byte, start, end int) {
 			st.addBytes(PersonalData, weak, start, end, "A ten-digit number that passes the NHS number check.", "If this is an NHS number, remove it.")
 		}
 	}
+}
+
+// labelledNHS: "NHS no." or "NHS number" just before the number.
+func (st *scanState) labelledNHS(h hit) bool {
+	for k := h.a - 1; k >= 0 && k >= h.a-3; k-- {
+		if string(st.word(int(k))) == "nhs" {
+			return true
+		}
+	}
+	return false
 }
 
 // validNHS checks the modulus-11 check digit of a ten-digit NHS number.
@@ -614,9 +633,14 @@ func (s *Screener) namedPerson(st *scanState) {
 			nh := hit{a: int32(i), b: int32(i + 1)}
 			_, cue := st.near(nh, gChildCue, 3, 0, true)
 			_, title := st.near(nh, gTitle, 1, -1, true)
-			twoWord := i+1 < len(st.toks) && st.isName(i+1) && st.toks[i+1].sent == sent
-			if cue || title || twoWord {
+			if cue || title {
 				st.addSpan(PersonalData, normal, nh, h, "Names a child, pupil, patient or resident beside a sensitive detail about them.", "Remove the name and anything else that identifies them.")
+				return
+			}
+			// Two capitalised words may be a person or a place ("Safer
+			// Streets"): worth a look, not enough to call it risky.
+			if i+1 < len(st.toks) && st.isName(i+1) && st.toks[i+1].sent == sent {
+				st.addSpan(PersonalData, weak, nh, h, "A name, perhaps, beside a sensitive detail: check it does not identify someone.", "Remove the name if it is a private person.")
 				return
 			}
 		}

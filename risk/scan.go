@@ -210,7 +210,9 @@ func (s *Screener) applyRules(st *scanState) {
 		}
 		if g&gProfanityStrong.bit() != 0 {
 			st.add(Profanity, strong, h.a, h.b, "Strong swearing, even disguised, is never acceptable from an official account.", "Remove the word.")
-		} else if g&gProfanity.bit() != 0 {
+		} else if g&gProfanity.bit() != 0 && !(h.b == h.a+1 && st.isName(int(h.a)) && int(h.b) < len(st.toks) && st.isName(int(h.b))) {
+			// (A rude word that is part of a name — "Dick Whittington" —
+			// is skipped.)
 			st.add(Profanity, normal, h.a, h.b, "Swearing, including disguised spellings, reads as unprofessional and offends some readers.", "Remove the word or rephrase.")
 		} else if g&gProfanityMild.bit() != 0 {
 			st.add(Profanity, weak, h.a, h.b, "Mild swearing: fine in conversation, but check the tone for an official post.", "Consider a plainer word.")
@@ -232,7 +234,7 @@ func (s *Screener) applyRules(st *scanState) {
 				st.addSpan(Discrimination, normal, h, o, "Generalises negatively about a protected group (race, religion, disability, sex, sexual orientation, gender identity or age).", "Remove the generalisation; describe individual behaviour or the service only.")
 			}
 		}
-		if g&gThreatPhrase.bit() != 0 {
+		if _, safe := st.near(h, gSafeObject, 0, 1, true); g&gThreatPhrase.bit() != 0 && !safe {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
 		if g&gViolent.bit() != 0 {
