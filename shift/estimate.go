@@ -380,6 +380,7 @@ type fittedSeries struct {
 	pred, actual, predVar []float64
 	predSum, actualSum    float64
 	paramVar              float64 // variance of predSum from the coefficients
+	newChannel            bool    // no contacts before the campaign: the baseline is zero
 	// Bootstrap inputs, indexed by day-bStart over the baseline window.
 	zcum    []float64 // cumulative influence of each day's residual on predSum
 	pearson []float64 // Pearson residual, 0 where the day was not fitted
@@ -409,6 +410,9 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 		levelDays[e.sev[i]]++
 		levelSum[e.sev[i]] += y[i]
 		wdDays[weekdayOf(d)]++
+	}
+	if total := sum(ys); total == 0 {
+		return e.newChannel(fs, from, to, pFrom, pTo), nil
 	}
 	c := columns{origin: e.start, merged: map[int]int{}, sinDay: e.sinDay, cosDay: e.cosDay, first: e.first}
 	p := 1
@@ -667,8 +671,52 @@ func matVec(a, x []float64, p int) []float64 {
 	return out
 }
 
+// newChannel is the baseline of a series with no contacts before the
+// campaign, such as Signpost's own pages launched with it: nothing, known
+// exactly, so every contact in the campaign counts as new and adds no
+// uncertainty.
+func (e *estimation) newChannel(fs *fittedSeries, from, to, pFrom, pTo int) *fittedSeries {
+	y, closed := e.series[fs.key], e.closed[fs.key.ch]
+	T := pTo - pFrom + 1
+	fs.newChannel = true
+	fs.fit = &poissonFit{beta: make([]float64, 1)}
+	fs.cols = columns{p: 1, trend: 0}
+	for i := range fs.cols.dow {
+		fs.cols.dow[i] = -1
+	}
+	for lv := range fs.cols.sevCol {
+		fs.cols.sevCol[lv], fs.cols.sevTrend[lv] = -1, -1
+	}
+	fs.fit.beta[0] = math.Inf(-1)
+	fs.pred, fs.actual, fs.predVar, fs.sqrtAct = make([]float64, T), make([]float64, T), make([]float64, T), make([]float64, T)
+	for t := 0; t < T; t++ {
+		i := pFrom + t - e.first
+		if i >= e.ndays || closed[i] || math.IsNaN(y[i]) {
+			fs.pred[t], fs.actual[t], fs.predVar[t] = math.NaN(), math.NaN(), math.NaN()
+			continue
+		}
+		fs.actual[t] = y[i]
+		fs.actualSum += y[i]
+	}
+	fs.zcum = make([]float64, to-from+1)
+	fs.pearson = make([]float64, to-from)
+	fs.summary = SeriesFit{Category: fs.key.cat, Channel: fs.key.ch, SeverityEffect: map[string]float64{}}
+	return fs
+}
+
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
 // muAt is the fitted baseline on one day, with its trend moved on by shift days.
 func (fs *fittedSeries) muAt(day int, sev int8, shift int) float64 {
+	if fs.newChannel {
+		return 0
+	}
 	ix, jx := make([]int32, designWidth), make([]float64, designWidth)
 	return math.Max(0, fs.cols.eval(day, sev, shift, fs.fit.beta, ix, jx))
 }

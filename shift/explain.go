@@ -196,7 +196,7 @@ func (e *estimation) modelText(fits []*fittedSeries) string {
 	var phoneTrend []string
 	additive, loglinear := 0, 0
 	for _, fs := range fits {
-		if !fs.targeted {
+		if !fs.targeted || fs.newChannel {
 			continue
 		}
 		seasons = seasons || fs.cols.seasons

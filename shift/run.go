@@ -97,6 +97,9 @@ func (e *estimation) run(d Data) (*Report, error) {
 			continue
 		}
 		fitted[i].targeted = targeted[k.cat]
+		if fitted[i].newChannel && targeted[k.cat] && fitted[i].actualSum > 0 {
+			e.warnf("There were no %s contacts about %s before the campaign, so all %s during it are counted as new (a channel that did not exist has no baseline).", k.ch, k.cat, formatCount(fitted[i].actualSum))
+		}
 		fits = append(fits, fitted[i])
 	}
 	r := &Report{
@@ -228,7 +231,7 @@ func (e *estimation) run(d Data) (*Report, error) {
 	r.Backtest = e.backtest(fits)
 	r.Daily = e.daily(fits, costs)
 	for _, fs := range fits {
-		if fs.targeted {
+		if fs.targeted && !fs.newChannel {
 			r.Fits = append(r.Fits, fs.summary)
 		}
 	}

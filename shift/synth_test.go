@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -248,5 +249,41 @@ func TestReportSpeed(t *testing.T) {
 	t.Logf("full report on %d rows: %v", len(d.Contacts), best)
 	if best > 200*time.Millisecond {
 		t.Errorf("report took %v, want under 200ms", best)
+	}
+}
+
+// TestNewChannelCountsAsAdded adds Signpost's own pages, which only exist
+// from the campaign's first day: every contact through them is new.
+func TestNewChannelCountsAsAdded(t *testing.T) {
+	t.Parallel()
+	s := scenario{name: "winter-page", seed: 21, from: date(2022, 9, 1), years: 3, campStart: date(2025, 1, 6), campDays: 60,
+		categories: []string{"schools", "roads"}, targeted: []string{"schools"},
+		channels: []string{"phone", "web"}, base: 50, uplift: 2, shift: 0.3, digitalTake: 0.5, trend: -0.02}
+	d, _, added := s.generate()
+	withoutOwn, err := Estimate(d, s.name, Options{Draws: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := 0
+	for day := s.campStart; day.Before(s.campStart.AddDate(0, 0, s.campDays)); day = day.AddDate(0, 0, 1) {
+		d.Contacts = append(d.Contacts, Contact{Date: day, Channel: "signpost-web", Category: "schools", Count: 10})
+		own += 10
+	}
+	r, err := Estimate(d, s.name, Options{Draws: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.AddedDigital.Estimate-withoutOwn.AddedDigital.Estimate, float64(own); math.Abs(got-want) > 1e-6 {
+		t.Errorf("own channel added %.1f digital contacts, want exactly %d (truth without it %.0f)", got, own, added)
+	}
+	if ch := r.ChangeByChannel["signpost-web"]; ch.Low != ch.Estimate || ch.High != ch.Estimate {
+		t.Errorf("a channel with no baseline has interval %v, want exact", ch)
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || strings.Contains(w, "no signpost-web contacts about schools before the campaign")
+	}
+	if !found {
+		t.Errorf("warnings %q do not explain the new channel", r.Warnings)
 	}
 }
