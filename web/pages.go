@@ -115,7 +115,8 @@ func (p *pages) render(name string, pg *page) ([]byte, error) {
 // navFor marks the header link for the section a path belongs to.
 func navFor(path string) []navItem {
 	items := []navItem{
-		{Href: "/", Label: "Disruptions"},
+		{Href: "/", Label: "Today"},
+		{Href: "/area", Label: "Check your area"},
 		{Href: "/schools", Label: "Schools"},
 		{Href: "/routes", Label: "Gritting"},
 		{Href: "/rounds", Label: "Bins"},
@@ -167,23 +168,14 @@ func formatISO(t any, loc *time.Location) string {
 	return tt.In(loc).Format(time.RFC3339)
 }
 
-// statusTag maps a status to a GOV.UK tag colour; the label carries the
-// meaning, so colour is never the only signal.
+// statusTag is a status as a tag, coloured by the stylesheet's
+// app-status--<status> classes; the label carries the meaning, so colour is
+// never the only signal.
 func statusTag(s signpost.Status) tagView {
-	class := "govuk-tag--grey"
-	switch s {
-	case signpost.StatusClosed, signpost.StatusCancelled:
-		class = "govuk-tag--red"
-	case signpost.StatusPartiallyOpen, signpost.StatusDelayed:
-		class = "govuk-tag--orange"
-	case signpost.StatusGrittingInProgress:
-		class = "govuk-tag--yellow"
-	case signpost.StatusGritted, signpost.StatusResumed:
-		class = "govuk-tag--green"
-	case signpost.StatusInformation:
-		class = "govuk-tag--blue"
+	if !s.Valid() {
+		return tagView{Label: s.Label(), Class: "govuk-tag--grey"}
 	}
-	return tagView{Label: s.Label(), Class: class}
+	return tagView{Label: s.Label(), Class: "app-status app-status--" + string(s)}
 }
 
 // paragraphs splits a plain-text body on blank lines.

@@ -356,7 +356,18 @@ const maxPostcodeInput = 64
 func (s *Server) handleArea() http.Handler {
 	const nearest, maxKM = 5, 5.0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw := r.URL.Query().Get("postcode")
+		q := r.URL.Query()
+		if !q.Has("postcode") {
+			// Arriving from the menu: just the form.
+			s.serveCached(w, r, "area-form", func(ctx context.Context, snap *snapshot) (*response, error) {
+				return s.htmlPage(snap, http.StatusOK, "area", &page{
+					Title: "Check your area", Canonical: "/area",
+					Data: map[string]any{"Known": false, "Blank": true, "Form": postcodeForm{Example: snap.examplePostcode()}},
+				})
+			})
+			return
+		}
+		raw := q.Get("postcode")
 		if len(raw) > maxPostcodeInput {
 			raw = raw[:maxPostcodeInput]
 		}
@@ -817,7 +828,7 @@ func emptyIf(cond bool, msg string) string {
 // allows no inline style.
 func (s *Server) handleBrandCSS() http.Handler {
 	c := s.cfg.BrandColour
-	css := fmt.Sprintf(".govuk-header__container{border-bottom-color:%s}.govuk-footer{border-top-color:%s}.govuk-header{background-color:#0b0c0c}\n", c, c)
+	css := fmt.Sprintf(":root{--brand-colour:%s}\n", c)
 	resp := newResponse(http.StatusOK, "text/css; charset=utf-8", []byte(css), time.Time{}, "public, max-age=3600")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { resp.write(w, r) })
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -213,7 +214,43 @@ type summary struct {
 	RoundsDisrupted int
 	Rounds          int
 	BinDays         []string // "Tuesday's bin collections delayed"
+	BinGroups       []binGroup
 	OpenNotices     int
+}
+
+// binGroup is the disrupted rounds sharing a collection day and status.
+type binGroup struct {
+	Day    time.Weekday
+	Status signpost.Status
+	Rounds int
+}
+
+// glanceItem is one figure in the home page's "at a glance" row.
+type glanceItem struct{ Figure, Text string }
+
+// Glance is the summary as figures with their captions.
+func (m summary) Glance() []glanceItem {
+	var out []glanceItem
+	if m.Schools > 0 {
+		out = append(out, glanceItem{strconv.Itoa(m.SchoolsClosed), fmt.Sprintf("of %d %s closed", m.Schools, plural(m.Schools, "school", "schools"))})
+		if m.SchoolsPartial > 0 {
+			out = append(out, glanceItem{strconv.Itoa(m.SchoolsPartial), plural(m.SchoolsPartial, "school", "schools") + " partially open or opening late"})
+		}
+	}
+	if m.Routes > 0 {
+		out = append(out, glanceItem{fmt.Sprintf("%d of %d", m.RoutesTreated, m.Routes), "gritting routes treated"})
+		if m.RoutesTreating > 0 {
+			out = append(out, glanceItem{strconv.Itoa(m.RoutesTreating), plural(m.RoutesTreating, "route", "routes") + " being gritted now"})
+		}
+	}
+	if m.Rounds > 0 && len(m.BinGroups) == 0 {
+		out = append(out, glanceItem{"All", "bin collections running as normal"})
+	}
+	for _, g := range m.BinGroups {
+		out = append(out, glanceItem{g.Day.String() + "’s", fmt.Sprintf("bin collections %s (%d %s)", binVerb(g.Status), g.Rounds, plural(g.Rounds, "round", "rounds"))})
+	}
+	out = append(out, glanceItem{strconv.Itoa(m.OpenNotices), "current " + plural(m.OpenNotices, "notice", "notices")})
+	return out
 }
 
 // Sentences renders the summary as the short phrases the home page shows.
@@ -272,7 +309,7 @@ func (s *snapshot) summary() summary {
 		day    time.Weekday
 		status signpost.Status
 	}
-	seen := map[dayStatus]bool{}
+	seen := map[dayStatus]int{}
 	var groups []dayStatus
 	for _, rd := range s.rounds {
 		n := s.roundState[rd.ID]
@@ -281,10 +318,10 @@ func (s *snapshot) summary() summary {
 		}
 		m.RoundsDisrupted++
 		k := dayStatus{rd.Day, n.Status}
-		if !seen[k] {
-			seen[k] = true
+		if seen[k] == 0 {
 			groups = append(groups, k)
 		}
+		seen[k]++
 	}
 	sort.Slice(groups, func(i, j int) bool {
 		di, dj := (groups[i].day+6)%7, (groups[j].day+6)%7 // Monday first
@@ -295,6 +332,7 @@ func (s *snapshot) summary() summary {
 	})
 	for _, g := range groups {
 		m.BinDays = append(m.BinDays, fmt.Sprintf("%s's bin collections %s", g.day, binVerb(g.status)))
+		m.BinGroups = append(m.BinGroups, binGroup{Day: g.day, Status: g.status, Rounds: seen[g]})
 	}
 	return m
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/risk"
 )
 
 // Config is what a council sets about its own site.
@@ -69,8 +70,8 @@ type Deps struct {
 	// Ready reports whether the database is reachable; nil means always
 	// ready.
 	Ready func(ctx context.Context) error
-	// CheckAPI, if set, serves POST /api/v1/check (the screening helper).
-	CheckAPI http.Handler
+	// Screener serves POST /api/v1/check; nil means the default policy.
+	Screener *risk.Screener
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a
@@ -137,6 +138,11 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if deps.Screener == nil {
+		if deps.Screener, err = risk.New(nil); err != nil {
+			return nil, fmt.Errorf("web: default screener: %w", err)
+		}
 	}
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()

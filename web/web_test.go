@@ -129,7 +129,7 @@ func routeExamples(f *fixture) map[string][]struct {
 	}
 	return map[string][]ex{
 		"GET /{$}":                         {{"/", 200}},
-		"GET /area":                        {{"/area?postcode=ND1+1BX", 200}, {"/area?postcode=ZZ9+9ZZ", 200}, {"/area?postcode=not-a-postcode", 400}, {"/area", 400}},
+		"GET /area":                        {{"/area?postcode=ND1+1BX", 200}, {"/area?postcode=ZZ9+9ZZ", 200}, {"/area?postcode=not-a-postcode", 400}, {"/area", 200}, {"/area?postcode=", 400}},
 		"GET /notices/{id}":                {{notice, 200}, {"/notices/999999", 404}, {"/notices/abc", 404}},
 		"GET /schools":                     {{"/schools", 200}},
 		"GET /schools/{urn}":               {{"/schools/142316", 200}, {"/schools/000", 404}},
@@ -159,6 +159,7 @@ func routeExamples(f *fixture) map[string][]struct {
 		"GET /api/v1/rounds":               {{"/api/v1/rounds", 200}},
 		"GET /api/v1/rounds/{id}":          {{"/api/v1/rounds/ND-R001", 200}, {"/api/v1/rounds/x", 404}},
 		"GET /api/v1/postcodes/{postcode}": {{"/api/v1/postcodes/nd11bx", 200}, {"/api/v1/postcodes/ZZ9%209ZZ", 404}, {"/api/v1/postcodes/hello", 400}},
+		"POST /api/v1/check":               {{"/api/v1/check", 400}},
 		"GET /healthz":                     {{"/healthz", 200}},
 		"GET /readyz":                      {{"/readyz", 200}},
 		"GET /metrics":                     {{"/metrics", 200}},
@@ -261,9 +262,9 @@ func TestPages(t *testing.T) {
 	}{
 		{"/", 200, []string{
 			"At a glance",
-			itoa(int64(m.SchoolsClosed)) + " of " + itoa(int64(len(snap.schools))) + " schools closed",
+			`<span class="app-glance__figure">` + itoa(int64(m.SchoolsClosed)) + "</span> of " + itoa(int64(len(snap.schools))) + " schools closed",
 			"gritting routes treated",
-			"Tuesday&#39;s bin collections cancelled",
+			"Tuesday’s</span> bin collections cancelled",
 			html.EscapeString(closedSchool.Headline),
 			`action="/area"`,
 			`<time datetime="`,
