@@ -284,6 +284,12 @@ func (s *Screener) applyRules(st *scanState) {
 }
 
 func (s *Screener) insultRule(st *scanState, h hit) {
+	// "a bastard of a shift", "a bitch of a job": about the thing, not a person.
+	if int(h.b)+1 < len(st.toks) && string(st.word(int(h.b))) == "of" {
+		if w := string(st.word(int(h.b) + 1)); w == "a" || w == "an" {
+			return
+		}
+	}
 	strongWord := h.groups&gInsult.bit() != 0
 	if !strongWord {
 		_, intens := st.near(h, gIntensifier, 1, -1, true)
