@@ -83,6 +83,8 @@ func importContacts(ctx context.Context, tx *store.Tx, src *Source) (int, error)
 	}
 	keys := seen{}
 	n := 0
+	// Rows are written in batches, a round trip per 500 rather than per row.
+	var pending []shift.Contact
 	for r, ok := c.Next(); ok; r, ok = c.Next() {
 		n++
 		ct := shift.Contact{Date: r.Day("date"), Channel: r.name("channel"), Category: r.name("category"), Count: r.Int("contacts", 0, 100_000_000)}
@@ -92,9 +94,17 @@ func importContacts(ctx context.Context, tx *store.Tx, src *Source) (int, error)
 			keys.check(r, "date", ct.Date.Format(time.DateOnly)+" "+ct.Channel+" "+ct.Category)
 		}
 		if r.OK() && src.problems.Len() == 0 {
-			if err := tx.PutContact(ctx, ct); err != nil {
-				return n, err
+			if pending = append(pending, ct); len(pending) == 500 {
+				if err := tx.PutContacts(ctx, pending); err != nil {
+					return n, err
+				}
+				pending = pending[:0]
 			}
+		}
+	}
+	if src.problems.Len() == 0 {
+		if err := tx.PutContacts(ctx, pending); err != nil {
+			return n, err
 		}
 	}
 	return n, nil

@@ -1,8 +1,11 @@
-package shift
+package shift_test
 
 import (
 	"math"
 	"testing"
+
+	"github.com/signpost-uk/signpost/shift"
+	"github.com/signpost-uk/signpost/shift/shifttest"
 )
 
 // TestIntervalCoverage repeats two synthetic councils with 40 different
@@ -15,22 +18,23 @@ func TestIntervalCoverage(t *testing.T) {
 		t.Skip("coverage study skipped in -short mode")
 	}
 	t.Parallel()
-	scenarios := []scenario{
-		{name: "no-effect", from: date(2020, 1, 1), years: 5, campStart: date(2024, 11, 15), campDays: 100,
-			categories: []string{"bins", "roads"}, targeted: []string{"bins", "roads"},
-			channels: []string{"phone", "web", "email"}, base: 150, uplift: 1, shift: 0, digitalTake: 0.5, trend: -0.05},
-		{name: "winter-page", from: date(2021, 9, 1), years: 4, campStart: date(2024, 12, 1), campDays: 121,
-			categories: []string{"schools", "roads", "waste"}, targeted: []string{"schools", "roads"},
-			channels: []string{"phone", "web", "social", "face-to-face"}, base: 60, uplift: 3, shift: 0.3, digitalTake: 0.4, trend: -0.03},
+	scenarios := []shifttest.Scenario{
+		{Name: "no-effect", From: shifttest.Date(2020, 1, 1), Years: 5, CampStart: shifttest.Date(2024, 11, 15), CampDays: 100,
+			Categories: []string{"bins", "roads"}, Targeted: []string{"bins", "roads"},
+			Channels: []string{"phone", "web", "email"}, Base: 150, Uplift: 1, Shift: 0, DigitalTake: 0.5, Trend: -0.05},
+		{Name: "winter-page", From: shifttest.Date(2021, 9, 1), Years: 4, CampStart: shifttest.Date(2024, 12, 1), CampDays: 121,
+			Categories: []string{"schools", "roads", "waste"}, Targeted: []string{"schools", "roads"},
+			Channels: []string{"phone", "web", "social", "face-to-face"}, Base: 60, Uplift: 3, Shift: 0.3, DigitalTake: 0.4, Trend: -0.03},
 	}
 	const runs = 40
 	for _, s := range scenarios {
 		covered, coveredDigital := 0, 0
 		var sumErr, sumSq, sumSD float64
 		for seed := uint64(100); seed < 100+runs; seed++ {
-			s.seed = seed
-			d, avoided, added := s.generate()
-			r, err := Estimate(d, s.name, Options{Draws: 400})
+			s.Seed = seed
+			d, truth := s.Generate()
+			avoided, added := truth.AvoidedCalls, truth.AddedDigital
+			r, err := shift.Estimate(d, s.Name, shift.Options{Draws: 400})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,9 +50,9 @@ func TestIntervalCoverage(t *testing.T) {
 			sumSD += (r.AvoidedCalls.High - r.AvoidedCalls.Low) / (2 * 1.96)
 		}
 		t.Logf("%s: interval covered the calls avoided %d/%d times and the added digital %d/%d; mean error %.0f, RMS error %.0f, mean interval SD %.0f",
-			s.name, covered, runs, coveredDigital, runs, sumErr/runs, math.Sqrt(sumSq/runs), sumSD/runs)
+			s.Name, covered, runs, coveredDigital, runs, sumErr/runs, math.Sqrt(sumSq/runs), sumSD/runs)
 		if covered < 32 || coveredDigital < 32 {
-			t.Errorf("%s: coverage %d/%d and %d/%d, want at least 32/%d", s.name, covered, runs, coveredDigital, runs, runs)
+			t.Errorf("%s: coverage %d/%d and %d/%d, want at least 32/%d", s.Name, covered, runs, coveredDigital, runs, runs)
 		}
 	}
 }
