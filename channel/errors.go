@@ -210,3 +210,12 @@ func isRefusedByPolicy(err error) bool {
 	var p policyError
 	return errors.As(err, &p) && p.PolicyRefusal()
 }
+
+// Status returns the HTTP status a classified error came with, or 0.
+func Status(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
