@@ -57,6 +57,8 @@ func commands() []command {
 		{"notice", "create, update, close and list notices", runNotice},
 		{"check", "screen text for publishing risks", runCheck},
 		{"shift", "channel-shift reports", runShift},
+		{"user", "add, list, disable and change staff accounts", runUser},
+		{"audit", "verify and list the audit log", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }
