@@ -65,11 +65,43 @@ const focusablesJS = `(() => {
 // activeJS describes the focused element and where it is in the document, or
 // returns null when focus is on the document itself. It keeps the element so
 // that blurJS and refocusJS can take focus away and give it back.
+//
+// It also compares the element's look with and without focus, in computed
+// styles: the element, its labels (GOV.UK radios draw their focus ring on
+// the label) and their rendered ::before and ::after. Only properties that
+// show are compared (no outline colour without an outline). When the styles
+// differ the indicator is taken as visible, which saves two screenshots per
+// control; when they do not, the caller compares screenshots.
 const activeJS = `(() => {
 	` + describeJS + `
 	const el = document.activeElement;
 	if (!el || el === document.body || el === document.documentElement) return null;
 	window.__a11yFocused = el;
+	const look = (e) => {
+		const parts = [];
+		const add = (cs, pseudo) => {
+			if (pseudo && (cs.content === 'none' || cs.content === 'normal')) return;
+			parts.push(cs.backgroundColor, cs.color, cs.boxShadow, cs.textDecorationLine, cs.textDecorationThickness, cs.opacity);
+			if (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) {
+				parts.push(cs.outlineStyle, cs.outlineWidth, cs.outlineColor, cs.outlineOffset);
+			}
+			for (const side of ['Top', 'Right', 'Bottom', 'Left']) {
+				if (cs['border' + side + 'Style'] !== 'none' && parseFloat(cs['border' + side + 'Width']) > 0) {
+					parts.push(cs['border' + side + 'Width'], cs['border' + side + 'Color']);
+				}
+			}
+		};
+		for (const x of [e, ...(e.labels || [])]) {
+			add(getComputedStyle(x), false);
+			add(getComputedStyle(x, '::before'), true);
+			add(getComputedStyle(x, '::after'), true);
+		}
+		return parts.join('|');
+	};
+	const focusedLook = look(el);
+	el.blur();
+	const blurredLook = look(el);
+	el.focus({preventScroll: true});
 	const r = el.getBoundingClientRect();
 	const href = el.tagName === 'A' ? (el.getAttribute('href') || '') : '';
 	let skip = false;
@@ -81,6 +113,7 @@ const activeJS = `(() => {
 		desc: describe(el),
 		x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height,
 		skipLink: skip,
+		styleChanged: focusedLook !== blurredLook,
 	};
 })()`
 
