@@ -32,11 +32,16 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	contactURL := fs.String("contact-url", "", "where residents can contact the council")
 	logFormat := fs.String("log-format", "text", "text or json")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	policyFile := fs.String("policy", "", "screening policy file (YAML); default: the built-in policy (see 'signpost check --print-policy')")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
 	logger, err := newLogger(env, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	screener, err := loadScreener(*policyFile)
 	if err != nil {
 		return err
 	}
@@ -73,6 +78,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		BaseURL: strings.TrimSuffix(*baseURL, "/"), ContactURL: *contactURL,
 	}, web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
+		Counter: db, Screener: screener,
 	})
 	if err != nil {
 		return err
