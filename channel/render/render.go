@@ -48,6 +48,14 @@ type Limit struct {
 	Max       int      // 0 means unlimited
 	URLLength int      // every URL counts this much; 0 means as its text
 	Counting  Counting // how the rest is counted
+	// MaxBytes caps the UTF-8 size as well, where a network has both
+	// limits (Bluesky: 3000 bytes); 0 means no byte limit.
+	MaxBytes int
+}
+
+// Fits reports whether s is within the limit.
+func (l Limit) Fits(s string) bool {
+	return (l.Max == 0 || Length(s, l) <= l.Max) && (l.MaxBytes == 0 || len(s) <= l.MaxBytes)
 }
 
 // LimitFor returns the documented limit for a channel type.
@@ -56,7 +64,7 @@ func LimitFor(t channel.Type) Limit {
 	case channel.X:
 		return Limit{Max: 280, URLLength: 23, Counting: Weighted}
 	case channel.Bluesky:
-		return Limit{Max: 300, Counting: Graphemes}
+		return Limit{Max: 300, Counting: Graphemes, MaxBytes: 3000}
 	case channel.Mastodon:
 		return Limit{Max: 500, URLLength: 23, Counting: Graphemes}
 	case channel.Facebook:
@@ -71,6 +79,11 @@ var urlPattern = regexp.MustCompile(`https?://[^\s]+`)
 
 // trailing punctuation is part of the sentence, not the link.
 const trailing = `.,;:!?)]}'"…`
+
+// FindURLs returns the byte ranges of the links in s, as [start, end)
+// pairs, without trailing sentence punctuation. Bluesky link facets use
+// these ranges.
+func FindURLs(s string) [][2]int { return findURLs(s) }
 
 func findURLs(s string) [][2]int {
 	var out [][2]int
@@ -218,7 +231,7 @@ func Render(in Input, o Options) (channel.Post, error) {
 	footer := footer(in.Link, hashtags(o.Hashtags[in.Category]))
 
 	whole := join(tokens) + footer
-	if o.Limit.Max == 0 || Length(whole, o.Limit) <= o.Limit.Max {
+	if o.Limit.Fits(whole) {
 		post.Parts = []string{whole}
 		return post, nil
 	}
@@ -387,7 +400,7 @@ func thread(tokens []token, footer string, l Limit) ([]string, error) {
 func pack(tokens []token, l Limit, deco func(i int, body string) string) ([]string, error) {
 	var parts []string
 	cur := ""
-	fits := func(body string) bool { return Length(deco(len(parts), body), l) <= l.Max }
+	fits := func(body string) bool { return l.Fits(deco(len(parts), body)) }
 	for _, t := range tokens {
 		cand := t.word
 		if cur != "" {
@@ -468,11 +481,11 @@ func shorten(tokens []token, link, tags string, l Limit) (string, error) {
 	if tags != "" {
 		tail += " " + tags
 	}
-	if Length(tail, l) > l.Max {
+	if !l.Fits(tail) {
 		return "", fmt.Errorf("render: the link alone does not fit in %d characters", l.Max)
 	}
 	cur := ""
-	fits := func(s string) bool { return Length(s+tail, l) <= l.Max }
+	fits := func(s string) bool { return l.Fits(s + tail) }
 	for _, t := range tokens {
 		cand := t.word
 		if cur != "" {

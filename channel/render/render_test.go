@@ -79,7 +79,7 @@ func checkPost(t *testing.T, name string, in Input, o Options, p channel.Post) {
 		if !utf8.ValidString(part) {
 			t.Errorf("%s: part %d is not valid UTF-8", name, i)
 		}
-		if o.Limit.Max > 0 && Length(part, o.Limit) > o.Limit.Max {
+		if !o.Limit.Fits(part) {
 			t.Errorf("%s: part %d is %d long, over %d: %q", name, i, Length(part, o.Limit), o.Limit.Max, clip(part))
 		}
 		body := part
@@ -144,8 +144,9 @@ func TestRender(t *testing.T) {
 		{"long x thread", Input{English: Text{"Snow closures", para + "\n\n" + para}, Link: link}, channel.X, Thread, 2, []string{"1/2 Snow closures", "2/2 "}},
 		{"long x more", Input{English: Text{"Snow closures", para + "\n\n" + para}, Link: link}, channel.X, More, 1, []string{"…\n\nmore: " + link}},
 		{"long link counts 23 on x", Input{English: Text{"Snow", "Details: " + longLink}, Link: link}, channel.X, Thread, 1, []string{longLink}},
-		{"bluesky fits 300 graphemes of emoji", Input{English: Text{"Snow", strings.Repeat(family, 280)}}, channel.Bluesky, Thread, 1, nil},
-		{"bluesky no spaces emoji thread", Input{English: Text{"Snow", strings.Repeat(family, 700)}, Link: link}, channel.Bluesky, Thread, 3, nil},
+		{"bluesky fits 100 graphemes of emoji", Input{English: Text{"Snow", strings.Repeat(family, 100)}}, channel.Bluesky, Thread, 1, nil},
+		{"bluesky 3000-byte cap splits 280 emoji", Input{English: Text{"Snow", strings.Repeat(family, 280)}}, channel.Bluesky, Thread, 3, nil},
+		{"bluesky no spaces emoji thread (bytes bind)", Input{English: Text{"Snow", strings.Repeat(family, 700)}, Link: link}, channel.Bluesky, Thread, 6, nil},
 		{"bluesky flags no spaces", Input{English: Text{"", strings.Repeat("🇬🇧🇫🇷", 400)}}, channel.Bluesky, Thread, 3, nil},
 		{"bluesky combining no spaces", Input{English: Text{"", strings.Repeat("e\u0301\u0323", 500)}}, channel.Bluesky, More, 1, nil},
 		{"mastodon text with no spaces", Input{English: Text{"Closed", strings.Repeat("abcdefghij", 120)}, Link: link}, channel.Mastodon, Thread, 3, nil},
@@ -264,7 +265,7 @@ func FuzzRender(f *testing.F) {
 			return // only links that cannot fit are refused
 		}
 		for _, part := range p.Parts {
-			if Length(part, o.Limit) > o.Limit.Max || !utf8.ValidString(part) && utf8.ValidString(headline+body) {
+			if !o.Limit.Fits(part) || !utf8.ValidString(part) && utf8.ValidString(headline+body) {
 				t.Fatalf("%s: bad part (%d): %q", typ, Length(part, o.Limit), clip(part))
 			}
 		}

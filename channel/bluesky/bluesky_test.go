@@ -1,0 +1,180 @@
+package bluesky
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signpost-uk/signpost/channel"
+	"github.com/signpost-uk/signpost/channel/fake"
+)
+
+func newConnector(t *testing.T, password string) (*Connector, *fake.Bluesky) {
+	t.Helper()
+	srv := fake.NewBluesky("northdale.gov.uk", "app-pass-1234")
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Service: srv.URL, Identifier: "northdale.gov.uk", AppPassword: password, Client: fake.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
+}
+
+func TestFacets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want []string // the facetted text, in order: links then tags
+	}{
+		{"See https://n.gov.uk/x.", []string{"https://n.gov.uk/x"}},
+		{"Ysgol ar gau 🏴\U000E0067\U000E0062\U000E0077\U000E006C\U000E0073\U000E007F https://n.gov.uk/ŵ #Eira", []string{"https://n.gov.uk/ŵ", "#Eira"}},
+		{"👩\u200d👩\u200d👧\u200d👦 café\u0301 https://a.uk/1 and https://b.uk/2 #snow #2026", []string{"https://a.uk/1", "https://b.uk/2", "#snow"}},
+		{"no links here#not", nil},
+	}
+	for _, tt := range tests {
+		fs := Facets(tt.text)
+		if len(fs) != len(tt.want) {
+			t.Errorf("%q: %d facets, want %d", tt.text, len(fs), len(tt.want))
+			continue
+		}
+		for i, f := range fs {
+			if got := tt.text[f.Index.ByteStart:f.Index.ByteEnd]; got != tt.want[i] {
+				t.Errorf("%q: facet %d covers %q, want %q", tt.text, i, got, tt.want[i])
+			}
+		}
+	}
+}
+
+func TestPublishThreadAndDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "app-pass-1234")
+	if err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	post := channel.Post{Parts: []string{"1/2 Ysgol ar gau ❄️ https://n.gov.uk/n/1 #Eira", "2/2 School closed"}, Languages: []string{"cy", "en"}}
+	r, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := srv.Posts()
+	if len(posts) != 2 || len(r.IDs) != 2 || r.IDs[0] != posts[0].URI || r.CIDs[1] != posts[1].CID {
+		t.Fatalf("receipt %+v, posts %+v", r, posts)
+	}
+	first, second := posts[0].Record, posts[1].Record
+	if first.Text != post.Parts[0] || strings.Join(first.Langs, ",") != "cy,en" || len(first.Facets) != 2 || first.Reply != nil {
+		t.Errorf("first record = %+v", first)
+	}
+	if second.Reply == nil || second.Reply.Root.URI != posts[0].URI || second.Reply.Parent.CID != posts[0].CID {
+		t.Errorf("second record's reply = %+v", second.Reply)
+	}
+	if !strings.HasPrefix(r.URLs[0], "https://bsky.app/profile/did:plc:") {
+		t.Errorf("URL = %q", r.URLs[0])
+	}
+
+	r2, err := c.Update(ctx, r, channel.Post{Parts: []string{"Schools reopen"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts = srv.Posts()
+	if !posts[0].Deleted || !posts[1].Deleted || len(posts) != 3 || r2.IDs[0] != posts[2].URI {
+		t.Errorf("update did not delete and repost: %+v", posts)
+	}
+	if err := c.Delete(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, r2); err != nil {
+		t.Errorf("second delete: %v", err)
+	}
+	if srv.Sessions() != 1 {
+		t.Errorf("logged in %d times; the session should be reused", srv.Sessions())
+	}
+}
+
+func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "app-pass-1234")
+	if _, err := c.Publish(ctx, channel.Post{Parts: []string{"one"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The access token expires: the connector refreshes, without logging
+	// in again, and the post goes through once.
+	srv.ExpireAccessTokens()
+	if _, err := c.Publish(ctx, channel.Post{Parts: []string{"two"}}); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	// An injected ExpiredToken answer is handled the same way.
+	srv.Fail(1, fake.Expired)
+	if _, err := c.Publish(ctx, channel.Post{Parts: []string{"three"}}); err != nil {
+		t.Fatalf("after injected expiry: %v", err)
+	}
+	if n := len(srv.Posts()); n != 3 || srv.Sessions() != 1 {
+		t.Errorf("%d posts, %d logins; want 3 posts, 1 login", n, srv.Sessions())
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		fault      fake.Fault
+		n          int
+		permanent  bool
+		retryAfter time.Duration
+	}{
+		{"rate limited", fake.RateLimited, 1, false, fake.RetryAfter * time.Second},
+		{"server error", fake.ServerError, 1, false, 0},
+		{"unavailable", fake.Unavailable, 1, false, fake.RetryAfter * time.Second},
+		{"revoked app password", fake.Unauthorized, 2, true, 0},
+		{"timeout", fake.Hang, 1, false, 0},
+		{"connection reset", fake.Reset, 1, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, srv := newConnector(t, "app-pass-1234")
+			if err := c.Health(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			srv.Fail(tt.n, tt.fault)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			_, err := c.Publish(ctx, channel.Post{Parts: []string{"hello"}})
+			if channel.IsPermanent(err) != tt.permanent || channel.IsRetryable(err) == tt.permanent {
+				t.Fatalf("err = %v; want permanent=%v", err, tt.permanent)
+			}
+			if d, _ := channel.RetryAfter(err); d < tt.retryAfter-time.Second || d > tt.retryAfter {
+				t.Errorf("RetryAfter = %v, want about %v", d, tt.retryAfter)
+			}
+			if _, err := c.Publish(context.Background(), channel.Post{Parts: []string{"hello"}}); err != nil {
+				t.Errorf("after the fault: %v", err)
+			}
+		})
+	}
+}
+
+func TestRejections(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bad, _ := newConnector(t, "wrong")
+	if err := bad.Health(ctx); !channel.IsPermanent(err) {
+		t.Errorf("wrong app password: %v", err)
+	}
+	c, srv := newConnector(t, "app-pass-1234")
+	_, err := c.Publish(ctx, channel.Post{Parts: []string{strings.Repeat("👍", 301)}})
+	if !channel.IsPermanent(err) || !strings.Contains(err.Error(), "300 graphemes") {
+		t.Errorf("301 graphemes: %v", err)
+	}
+	if _, err := c.Publish(ctx, channel.Post{Parts: []string{strings.Repeat("👩\u200d👩\u200d👧\u200d👦", 120)}}); err != nil {
+		t.Errorf("120 ZWJ families (840 runes, 120 graphemes): %v", err)
+	}
+	_, err = c.Publish(ctx, channel.Post{Parts: []string{strings.Repeat("👩\u200d👩\u200d👧\u200d👦", 121)}})
+	if !channel.IsPermanent(err) || !strings.Contains(err.Error(), "3000") {
+		t.Errorf("121 ZWJ families (3025 bytes): %v", err)
+	}
+	if n := len(srv.Posts()); n != 1 {
+		t.Errorf("%d posts", n)
+	}
+}
