@@ -175,9 +175,10 @@ type activeElement struct {
 
 // checkKeyboard walks the page with the Tab key, as a keyboard user would.
 // It reports controls that Tab never reaches, controls whose look does not
-// change when focused (compared by screenshots, so it works whatever CSS
-// draws the indicator: outline, box-shadow, a label's pseudo-element), and a
-// first stop that is not a working skip link.
+// change when focused (by computed styles, then by screenshots, so it works
+// whatever CSS draws the indicator: outline, box-shadow, a label's
+// pseudo-element, a sibling), and a first stop that is not a working skip
+// link.
 func checkKeyboard(ctx context.Context) ([]Violation, error) {
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](quietJS)); err != nil {
 		return nil, fmt.Errorf("prepare keyboard check: %w", err)

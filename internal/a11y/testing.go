@@ -8,8 +8,9 @@ import (
 
 // Run checks baseURL+path for every path and fails t once per violation. It
 // skips t, saying why, when Chromium or axe-core is not installed, unless
-// SIGNPOST_A11Y_REQUIRED is set (CI sets it, so that a missing browser fails
-// the build instead of passing it silently).
+// SIGNPOST_A11Y_REQUIRED is set (CI should set it, so that a missing browser
+// fails the build instead of passing it silently). Pass every path in one
+// call: they share one Chromium, whose start-up is a large part of the cost.
 func Run(t testing.TB, baseURL string, paths []string) {
 	t.Helper()
 	c := LocateOrSkip(t)
