@@ -219,3 +219,13 @@ func Status(err error) int {
 	}
 	return 0
 }
+
+// Code returns the network's own error code a classified error came with,
+// or "".
+func Code(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

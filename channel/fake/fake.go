@@ -106,7 +106,8 @@ func (q *faults) inject(w http.ResponseWriter, r *http.Request, rateHeaders func
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("<html><body>503 Service Unavailable</body></html>"))
-	case Unauthorized, Expired:
+	default:
+		// Unauthorized, Expired and network-specific faults.
 		authFail(w, f)
 	case Hang:
 		// The server notices the client leaving only once the body has
