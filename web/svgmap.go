@@ -5,7 +5,6 @@ import (
 	"html"
 	"html/template"
 	"math"
-	"net/url"
 	"strings"
 
 	"github.com/signpost-uk/signpost"
@@ -86,16 +85,17 @@ func svgMap(id, title string, routes []*signpost.Route, states map[string]*signp
 		if len(r.Line) < 2 {
 			continue
 		}
-		// Each route is a link to its page, named by its <title>.
-		fmt.Fprintf(&lines, `<a href="/routes/%s" class="app-map__link"><title>%s: %s</title><polyline class="app-map__route %s" points="`,
-			html.EscapeString(url.PathEscape(r.ID)), html.EscapeString(r.Name), html.EscapeString(routeTag(states[r.ID]).Label), st.Class)
+		// No links on the lines: the SVG is one image (role="img") whose
+		// children are presentational; the table beside it links each
+		// route. The <title> still shows as a tooltip.
+		fmt.Fprintf(&lines, `<polyline class="app-map__route %s" points="`, st.Class)
 		for i, p := range r.Line {
 			if i > 0 {
 				lines.WriteByte(' ')
 			}
 			fmt.Fprintf(&lines, "%.1f,%.1f", pad+(p.Lon-minLon)*kx*scale, pad+(maxLat-p.Lat)*scale)
 		}
-		lines.WriteString(`"/></a>` + "\n")
+		fmt.Fprintf(&lines, `"><title>%s: %s</title></polyline>`+"\n", html.EscapeString(r.Name), html.EscapeString(routeTag(states[r.ID]).Label))
 	}
 	var parts []string
 	for _, st := range mapStyles {
