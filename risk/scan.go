@@ -117,7 +117,7 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 				if len(w) < len(el.word) || string(w[:len(el.word)]) != el.word {
 					return
 				}
-			} else if string(w) != el.word {
+			} else if string(w) != el.word && !possessiveOf(t, w, el.word) {
 				return
 			}
 			if el.caps && !capsOK(st, i+k) {
@@ -404,4 +404,10 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 			st.addSpan(Safeguarding, normal, o, h, "A vulnerable person may be at risk (no contact, no care, no heat or shelter).", sug)
 		}
 	}
+}
+
+// possessiveOf: the tokenizer drops a possessive 's ("day's" → "day"), so
+// "day's work" matches an entry written "days work".
+func possessiveOf(t *token, w []byte, word string) bool {
+	return t.flags&tfPossessive != 0 && len(word) == len(w)+1 && word[len(w)] == 's' && word[:len(w)] == string(w)
 }
