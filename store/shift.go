@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signpost-uk/signpost"
@@ -184,19 +186,6 @@ func (db *DB) ShiftData(ctx context.Context, from, to time.Time) (shift.Data, er
 	if !to.IsZero() {
 		hi = dayText(to)
 	}
-	// Dates repeat once per channel and category, so parse each once.
-	days := map[string]time.Time{}
-	parse := func(s string) (time.Time, error) {
-		if t, ok := days[s]; ok {
-			return t, nil
-		}
-		t, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			return t, fmt.Errorf("bad day %q in the database: %w", s, err)
-		}
-		days[s] = t
-		return t, nil
-	}
 	rows, err := db.query(ctx, `SELECT day, snow_cm, min_temp_c, severity FROM weather WHERE day >= ? AND day <= ? ORDER BY day`, lo, hi)
 	if err != nil {
 		return d, fmt.Errorf("load weather: %w", err)
@@ -208,7 +197,7 @@ func (db *DB) ShiftData(ctx context.Context, from, to time.Time) (shift.Data, er
 			rows.Close()
 			return d, err
 		}
-		if w.Date, err = parse(day); err != nil {
+		if w.Date, err = time.Parse(time.DateOnly, day); err != nil {
 			rows.Close()
 			return d, err
 		}
@@ -218,29 +207,101 @@ func (db *DB) ShiftData(ctx context.Context, from, to time.Time) (shift.Data, er
 	if err := rows.Err(); err != nil {
 		return d, fmt.Errorf("load weather: %w", err)
 	}
+	// Contacts are most of the rows: read them in parallel slices of the
+	// date range, and intern the repeated day, channel and category text
+	// rather than allocate it per row.
 	for _, table := range []struct{ name, prefix string }{{"contacts", ""}, {"signpost_contacts", OwnChannelPrefix}} {
-		rows, err := db.query(ctx, `SELECT day, channel, category, contacts FROM `+table.name+` WHERE day >= ? AND day <= ?`, lo, hi)
+		cs, err := db.loadContacts(ctx, table.name, table.prefix, lo, hi)
 		if err != nil {
-			return d, fmt.Errorf("load %s: %w", table.name, err)
+			return d, err
 		}
-		for rows.Next() {
-			var c shift.Contact
-			var day string
-			if err := rows.Scan(&day, &c.Channel, &c.Category, &c.Count); err != nil {
-				rows.Close()
-				return d, err
-			}
-			if c.Date, err = parse(day); err != nil {
-				rows.Close()
-				return d, err
-			}
-			c.Channel = table.prefix + c.Channel
-			d.Contacts = append(d.Contacts, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return d, fmt.Errorf("load %s: %w", table.name, err)
-		}
+		d.Contacts = append(d.Contacts, cs...)
 	}
 	return d, nil
+}
+
+// loadContacts reads one contacts table for days lo…hi, split into date
+// slices read concurrently on the read pool.
+func (db *DB) loadContacts(ctx context.Context, table, prefix, lo, hi string) ([]shift.Contact, error) {
+	var first, last sql.NullString
+	if err := db.queryRow(ctx, `SELECT MIN(day), MAX(day) FROM `+table+` WHERE day >= ? AND day <= ?`, lo, hi).Scan(&first, &last); err != nil {
+		return nil, fmt.Errorf("load %s: %w", table, err)
+	}
+	if !first.Valid {
+		return nil, nil
+	}
+	from, err1 := time.Parse(time.DateOnly, first.String)
+	to, err2 := time.Parse(time.DateOnly, last.String)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("load %s: bad day %q or %q in the database", table, first.String, last.String)
+	}
+	parts := max(1, min(runtime.GOMAXPROCS(0), 8))
+	span := int(to.Sub(from).Hours()/24) + 1
+	step := (span + parts - 1) / parts
+	results := make([][]shift.Contact, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		a := from.AddDate(0, 0, p*step)
+		b := from.AddDate(0, 0, min((p+1)*step, span)-1)
+		if a.After(to) {
+			break
+		}
+		wg.Go(func() {
+			results[p], errs[p] = db.loadContactSlice(ctx, table, prefix, dayText(a), dayText(b))
+		})
+	}
+	wg.Wait()
+	var out []shift.Contact
+	for p := range results {
+		if errs[p] != nil {
+			return nil, errs[p]
+		}
+		out = append(out, results[p]...)
+	}
+	return out, nil
+}
+
+func (db *DB) loadContactSlice(ctx context.Context, table, prefix, lo, hi string) ([]shift.Contact, error) {
+	rows, err := db.query(ctx, `SELECT day, channel, category, contacts FROM `+table+` WHERE day >= ? AND day <= ?`, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", table, err)
+	}
+	defer rows.Close()
+	days := map[string]time.Time{}
+	names := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
+	var out []shift.Contact
+	var day, channel, category sql.RawBytes
+	for rows.Next() {
+		var c shift.Contact
+		if err := rows.Scan(&day, &channel, &category, &c.Count); err != nil {
+			return nil, fmt.Errorf("load %s: %w", table, err)
+		}
+		t, ok := days[string(day)]
+		if !ok {
+			if t, err = time.Parse(time.DateOnly, string(day)); err != nil {
+				return nil, fmt.Errorf("load %s: bad day %q in the database: %w", table, day, err)
+			}
+			days[string(day)] = t
+		}
+		c.Date = t
+		c.Channel = intern(channel)
+		if prefix != "" {
+			c.Channel = prefix + c.Channel
+		}
+		c.Category = intern(category)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load %s: %w", table, err)
+	}
+	return out, nil
 }
