@@ -119,6 +119,11 @@ func parsePHC(s string) (phc, error) {
 		return phc{}, errors.New("argon2id hash: too many threads")
 	}
 	h.params.Memory, h.params.Time, h.params.Threads = uint32(nums[0]), uint32(nums[1]), uint8(nums[2])
+	// The decoder skips '\r' and '\n', so check the alphabet first: one hash,
+	// one spelling.
+	if !isBase64(parts[1]) || !isBase64(parts[2]) {
+		return phc{}, errors.New("argon2id hash: salt and key must be unpadded base64")
+	}
 	var err error
 	if h.salt, err = base64.RawStdEncoding.Strict().DecodeString(parts[1]); err != nil {
 		return phc{}, errors.New("argon2id hash: bad salt encoding")
@@ -131,6 +136,16 @@ func parsePHC(s string) (phc, error) {
 		return phc{}, fmt.Errorf("argon2id hash: %w", err)
 	}
 	return h, nil
+}
+
+func isBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // VerifyPassword reports whether password matches the PHC string encoded,

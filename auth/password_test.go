@@ -84,6 +84,7 @@ func TestParsePHC(t *testing.T) {
 		{"memory overflows uint32", "$argon2id$v=19$m=4294967297,t=1,p=1$" + salt + "$" + key, false},
 		{"padded base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "==$" + key, false},
 		{"url base64", "$argon2id$v=19$m=64,t=1,p=1$" + strings.NewReplacer("+", "-", "/", "_").Replace(salt+"-_") + "$" + key, false},
+		{"line break in key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:8] + "\r\n" + key[8:], false},
 		{"short salt", "$argon2id$v=19$m=64,t=1,p=1$AAAA$" + key, false},
 		{"short key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$AAAAAAAA", false},
 	}
