@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +17,9 @@ import (
 // triggered the render.
 type renderFunc func(ctx context.Context, snap *snapshot) (*response, error)
 
+// renderTimeout bounds the store queries one render may make.
+const renderTimeout = 10 * time.Second
+
 // serveCached answers from the snapshot's cache, rendering on a miss.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string, render renderFunc) {
 	snap, err := s.current(r.Context())
@@ -23,7 +27,13 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 		s.fail(w, r, err)
 		return
 	}
-	resp, err := snap.cache.get(key, func() (*response, error) { return render(r.Context(), snap) })
+	resp, err := snap.cache.get(key, func() (*response, error) {
+		// Other requests may be waiting on this render: a client that
+		// hangs up must not fail it for them.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
+		defer cancel()
+		return render(ctx, snap)
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -825,10 +835,38 @@ func emptyIf(cond bool, msg string) string {
 }
 
 // handleBrandCSS serves the council's colour as a stylesheet, since the CSP
-// allows no inline style.
+// allows no inline style. The header text is white unless the brand colour
+// is too light for it (WCAG 1.4.3 wants 4.5:1), when it is near-black.
 func (s *Server) handleBrandCSS() http.Handler {
 	c := s.cfg.BrandColour
-	css := fmt.Sprintf(":root{--brand-colour:%s}\n", c)
+	text := "#ffffff"
+	if contrast(c, "#ffffff") < 4.5 {
+		text = "#0b0c0c"
+	}
+	css := fmt.Sprintf(":root{--brand-colour:%s;--brand-text-colour:%s}\n", c, text)
 	resp := newResponse(http.StatusOK, "text/css; charset=utf-8", []byte(css), time.Time{}, "public, max-age=3600")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { resp.write(w, r) })
+}
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+func luminance(hex string) float64 {
+	var rgb [3]float64
+	for i := range rgb {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			rgb[i] = c / 12.92
+		} else {
+			rgb[i] = math.Pow((c+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
 }

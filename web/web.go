@@ -235,7 +235,8 @@ func (s *Server) current(ctx context.Context) (*snapshot, error) {
 		return snap, nil
 	}
 	if _, err := s.rebuild(ctx, false); err != nil {
-		return nil, err
+		s.log.Error("build snapshot", "err", err)
+		return nil, signpost.Errorf(signpost.EUNAVAILABLE, "The service is unavailable at the moment. Please try again in a few minutes.")
 	}
 	return s.snap.Load(), nil
 }

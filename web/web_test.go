@@ -785,3 +785,47 @@ func TestRealServer(t *testing.T) {
 		t.Errorf("status %d", res.StatusCode)
 	}
 }
+
+func TestBrandContrast(t *testing.T) {
+	tests := []struct {
+		a, b string
+		min  float64
+		max  float64
+	}{
+		{"#000000", "#ffffff", 20.9, 21.1},
+		{"#1d70b8", "#ffffff", 5.0, 5.3},
+		{"#ffdd00", "#ffffff", 1.0, 1.5},
+	}
+	for _, tt := range tests {
+		if c := contrast(tt.a, tt.b); c < tt.min || c > tt.max {
+			t.Errorf("contrast(%s, %s) = %.2f, want %.1f–%.1f", tt.a, tt.b, c, tt.min, tt.max)
+		}
+	}
+	f := newFixture(t)
+	light, err := NewServer(Config{BrandColour: "#ffdd00"}, Deps{Places: f.db, Notices: f.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := get(t, light, "/brand.css").body; !strings.Contains(body, "--brand-colour:#ffdd00") || !strings.Contains(body, "--brand-text-colour:#0b0c0c") {
+		t.Errorf("brand.css for a light colour: %s", body)
+	}
+}
+
+func TestStoreDownIs503(t *testing.T) {
+	f := newFixture(t)
+	srv, err := NewServer(Config{}, Deps{Places: f.db, Notices: brokenNotices{f.db}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/api/v1/notices"} {
+		if r := get(t, srv, p); r.status != 503 {
+			t.Errorf("%s with the store down: status %d", p, r.status)
+		}
+	}
+}
+
+type brokenNotices struct{ signpost.NoticeStore }
+
+func (brokenNotices) ChangeVersion(context.Context) (int64, error) {
+	return 0, errors.New("connection refused")
+}
