@@ -1,0 +1,285 @@
+// Package email sends notices to residents who subscribed, over SMTP with
+// STARTTLS (required: credentials and addresses never cross the network
+// in clear) and AUTH PLAIN. Every message is addressed to one subscriber
+// and carries that subscriber's one-click unsubscribe link in
+// List-Unsubscribe and List-Unsubscribe-Post (RFC 8058), which large mail
+// providers now require of bulk senders.
+//
+// E-mail cannot be edited or recalled: Update sends the new text marked as
+// an update, and Delete does nothing. Delivery guarantee: at least once
+// per subscriber; the Message-ID is derived from the delivery key and the
+// address, so a resend after a lost answer carries the same Message-ID,
+// which many providers use to drop duplicates.
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/signpost-uk/signpost/channel"
+)
+
+// Config is what an e-mail channel needs.
+type Config struct {
+	// Addr is the submission server, host:port (usually port 587).
+	Addr     string
+	Username string
+	Password string
+	// From is the sender, e.g. "Northdale Council <alerts@northdale.gov.uk>".
+	From string
+	// Subscribers are the addresses this channel sends to.
+	Subscribers []string
+	// Unsubscribe returns the one-click unsubscribe URL for an address;
+	// it must accept a POST with List-Unsubscribe=One-Click.
+	Unsubscribe func(address string) string
+	// TLS configures STARTTLS; ServerName defaults to Addr's host.
+	TLS *tls.Config
+	// Dial opens the connection; production passes netsafe.DialContext.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Hostname is sent in EHLO; default "localhost".
+	Hostname string
+	Now      func() time.Time
+}
+
+// Connector sends to a list of subscribers.
+type Connector struct {
+	cfg  Config
+	from *mail.Address
+	host string
+}
+
+// New checks the configuration and returns a connector.
+func New(cfg Config) (*Connector, error) {
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil || host == "" {
+		return nil, fmt.Errorf("email: server %q is not host:port", cfg.Addr)
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("email: from %q: %w", cfg.From, err)
+	}
+	if cfg.Unsubscribe == nil {
+		return nil, fmt.Errorf("email: an unsubscribe link is required for every message")
+	}
+	if cfg.TLS == nil {
+		cfg.TLS = &tls.Config{}
+	}
+	cfg.TLS = cfg.TLS.Clone()
+	if cfg.TLS.ServerName == "" {
+		cfg.TLS.ServerName = host
+	}
+	cfg.TLS.MinVersion = max(cfg.TLS.MinVersion, tls.VersionTLS12)
+	if cfg.Dial == nil {
+		d := &net.Dialer{Timeout: 10 * time.Second}
+		cfg.Dial = d.DialContext
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Connector{cfg: cfg, from: from, host: host}, nil
+}
+
+// Publish sends p to every subscriber in one SMTP session. Addresses the
+// server refuses permanently are skipped; the error lists how many.
+func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
+	return c.sendAll(ctx, p, "")
+}
+
+// Update sends the new text with the subject marked as an update.
+func (c *Connector) Update(ctx context.Context, _ channel.Receipt, p channel.Post) (channel.Receipt, error) {
+	return c.sendAll(ctx, p, "Update: ")
+}
+
+// Delete does nothing: sent e-mail cannot be recalled.
+func (c *Connector) Delete(context.Context, channel.Receipt) error { return nil }
+
+// Health connects, upgrades to TLS and logs in, sending nothing.
+func (c *Connector) Health(ctx context.Context) error {
+	cl, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.Noop(); err != nil {
+		return classify("noop", err)
+	}
+	return cl.Quit()
+}
+
+func (c *Connector) sendAll(ctx context.Context, p channel.Post, prefix string) (channel.Receipt, error) {
+	if len(c.cfg.Subscribers) == 0 {
+		return channel.Receipt{}, nil
+	}
+	cl, err := c.open(ctx)
+	if err != nil {
+		return channel.Receipt{}, err
+	}
+	defer cl.Close()
+	var r channel.Receipt
+	refused := 0
+	for _, to := range c.cfg.Subscribers {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		id, err := c.send(cl, to, p, prefix)
+		if err != nil {
+			if channel.IsPermanent(err) && channel.Code(err) == "recipient" {
+				refused++
+				cl.Reset()
+				continue
+			}
+			return r, err
+		}
+		r.IDs = append(r.IDs, id)
+	}
+	if err := cl.Quit(); err != nil {
+		return r, classify("quit", err)
+	}
+	if refused > 0 && len(r.IDs) == 0 {
+		return r, channel.Permanent("email: the server refused all %d recipients", refused)
+	}
+	return r, nil
+}
+
+// open connects and sets up a session: EHLO, STARTTLS (required), AUTH.
+func (c *Connector) open(ctx context.Context) (*smtp.Client, error) {
+	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
+	if err != nil {
+		return nil, channel.TransportError("email: connect", err)
+	}
+	// net/smtp has no contexts: bound the whole session by a deadline.
+	deadline := c.cfg.Now().Add(2 * time.Minute)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	cl, err := smtp.NewClient(conn, c.host)
+	if err != nil {
+		conn.Close()
+		return nil, classify("greeting", err)
+	}
+	if err := cl.Hello(c.cfg.Hostname); err != nil {
+		cl.Close()
+		return nil, classify("ehlo", err)
+	}
+	if ok, _ := cl.Extension("STARTTLS"); !ok {
+		cl.Close()
+		return nil, channel.Permanent("email: %s does not offer STARTTLS; refusing to send in clear", c.cfg.Addr)
+	}
+	if err := cl.StartTLS(c.cfg.TLS); err != nil {
+		cl.Close()
+		return nil, classify("starttls", err)
+	}
+	if c.cfg.Username != "" {
+		if err := cl.Auth(smtp.PlainAuth("", c.cfg.Username, c.cfg.Password, c.host)); err != nil {
+			cl.Close()
+			return nil, classify("auth", err)
+		}
+	}
+	return cl, nil
+}
+
+func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, prefix string) (string, error) {
+	addr, err := mail.ParseAddress(to)
+	if err != nil {
+		return "", &channel.Error{Class: channel.ErrPermanent, Code: "recipient", Message: "email: a subscriber address is not valid"}
+	}
+	msg, id := c.message(addr.Address, p, prefix)
+	if err := cl.Mail(c.from.Address); err != nil {
+		return "", classify("mail from", err)
+	}
+	if err := cl.Rcpt(addr.Address); err != nil {
+		e := classify("rcpt", err)
+		var ce *channel.Error
+		if errors.As(e, &ce) && ce.Class == channel.ErrPermanent {
+			ce.Code = "recipient"
+		}
+		return "", e
+	}
+	w, err := cl.Data()
+	if err != nil {
+		return "", classify("data", err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return "", channel.TransportError("email: data", err)
+	}
+	if err := w.Close(); err != nil {
+		return "", classify("end of data", err)
+	}
+	return id, nil
+}
+
+// message builds one subscriber's message. Header values are cleaned of
+// line breaks so no text can inject headers.
+func (c *Connector) message(to string, p channel.Post, prefix string) ([]byte, string) {
+	sum := sha256.Sum256([]byte(p.IdempotencyKey + "\x00" + to))
+	domain := c.from.Address[strings.LastIndexByte(c.from.Address, '@')+1:]
+	id := hex.EncodeToString(sum[:12]) + "@" + domain
+	unsub := c.cfg.Unsubscribe(to)
+
+	var b bytes.Buffer
+	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, oneLine(v)) }
+	h("From", c.from.String())
+	h("To", "<"+to+">")
+	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(prefix+p.Subject)))
+	h("Date", c.cfg.Now().Format(time.RFC1123Z))
+	h("Message-ID", "<"+id+">")
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=utf-8")
+	h("Content-Transfer-Encoding", "quoted-printable")
+	if len(p.Languages) > 0 {
+		h("Content-Language", strings.Join(p.Languages, ", "))
+	}
+	h("List-Unsubscribe", "<"+unsub+">")
+	h("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	h("Auto-Submitted", "auto-generated")
+	b.WriteString("\r\n")
+
+	body := p.Text()
+	if p.Link != "" && !strings.Contains(body, p.Link) {
+		body += "\n\n" + p.Link
+	}
+	body += "\n\n-- \nYou are getting this because you subscribed to these updates.\nUnsubscribe: " + unsub + "\n"
+	qp := quotedprintable.NewWriter(&b)
+	qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")))
+	qp.Close()
+	return b.Bytes(), id
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}
+
+// classify maps SMTP replies: 4xx is temporary, 5xx permanent; anything
+// else is a transport failure.
+func classify(what string, err error) error {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		class := channel.ErrPermanent
+		if tp.Code >= 400 && tp.Code < 500 {
+			class = channel.ErrRetryable
+		}
+		return &channel.Error{Class: class, Code: fmt.Sprint(tp.Code), Message: "email: " + what + ": " + tp.Msg}
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return &channel.Error{Class: channel.ErrPermanent, Message: "email: " + what + ": server certificate not trusted", Err: err}
+	}
+	return channel.TransportError("email: "+what, err)
+}
