@@ -2,6 +2,7 @@ package risk
 
 import (
 	"strings"
+	"time"
 )
 
 // Personal data is found by validators over the original text (numbers,
@@ -191,6 +192,15 @@ func (st *scanState) labelledNHS(h hit) bool {
 	return false
 }
 
+// clock returns Options.Now, reading the real clock the first time it is
+// needed when the caller left it zero.
+func (st *scanState) clock() time.Time {
+	if st.now.IsZero() {
+		st.now = time.Now()
+	}
+	return st.now
+}
+
 // validNHS checks the modulus-11 check digit of a ten-digit NHS number.
 func validNHS(d []byte) bool {
 	if len(d) != 10 {
@@ -242,7 +252,7 @@ func (s *Screener) date(st *scanState, i int) (int, bool) {
 		year, end = y, m
 		if m-(k+1) == 2 {
 			year += 1900
-			if year+100 <= st.now.Year()-1 {
+			if year+100 <= st.clock().Year()-1 {
 				year += 100
 			}
 		}
@@ -272,7 +282,7 @@ func (s *Screener) date(st *scanState, i int) (int, bool) {
 	if end < len(text) && isAlnum(text[end]) {
 		return 0, false
 	}
-	age := st.now.Year() - year
+	age := st.clock().Year() - year
 	if year < 1900 || age < 1 {
 		return end, true // a date, not a birth date: skip it either way
 	}

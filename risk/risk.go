@@ -213,13 +213,14 @@ func (s *Screener) Screen(ctx context.Context, text string, opts Options) Report
 	if opts.Context == "" {
 		opts.Context = Outgoing
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	st.opts = opts
-	st.now = now
-	st.preElection = opts.PreElection || s.inPeriod(now)
+	st.now = opts.Now
+	// The clock is read only when something needs it: a dated
+	// pre-election period here, or a date found in the text.
+	if st.now.IsZero() && len(s.periods) > 0 {
+		st.now = time.Now()
+	}
+	st.preElection = opts.PreElection || (len(s.periods) > 0 && s.inPeriod(st.now))
 	s.scan(st)
 	rep := s.report(st)
 	s.scratch.Put(st)
@@ -240,6 +241,9 @@ func (s *Screener) inPeriod(now time.Time) bool {
 func (s *Screener) report(st *scanState) Report {
 	rep := Report{Categories: []Category{}, Findings: []Finding{}}
 	fs := st.findings
+	if len(fs) == 0 {
+		return rep
+	}
 	slices.SortStableFunc(fs, func(a, b rawFinding) int {
 		if a.start != b.start {
 			return a.start - b.start
