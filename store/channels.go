@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/signpost-uk/signpost"
+)
+
+// Channel is a configured destination for notices, as stored. Credentials
+// are sealed by the caller (package secret) before they reach the store.
+type Channel struct {
+	ID          int64
+	Name        string
+	Type        string
+	Config      json.RawMessage // non-secret settings
+	Credentials string          // sealed; empty for channels without secrets
+	Healthy     bool
+	LastError   string
+	CheckedAt   *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// channelName keeps names usable on the command line and in URLs.
+var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// CreateChannel stores a new channel. A name already in use is ECONFLICT.
+func (db *DB) CreateChannel(ctx context.Context, c Channel) (Channel, error) {
+	if !channelName.MatchString(c.Name) {
+		return Channel{}, signpost.Errorf(signpost.EINVALID, "channel name %q: use 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit", c.Name)
+	}
+	if c.Type == "" {
+		return Channel{}, signpost.Errorf(signpost.EINVALID, "channel %q has no type", c.Name)
+	}
+	if len(c.Config) == 0 {
+		c.Config = json.RawMessage(`{}`)
+	}
+	if !json.Valid(c.Config) {
+		return Channel{}, signpost.Errorf(signpost.EINVALID, "channel %q: configuration is not valid JSON", c.Name)
+	}
+	err := db.Update(ctx, func(tx *Tx) error {
+		now := tx.Now()
+		c.CreatedAt, c.UpdatedAt, c.Healthy = now, now, true
+		err := tx.QueryRow(ctx, `INSERT INTO channels (name, type, config, credentials, healthy, last_error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?) RETURNING id`,
+			c.Name, c.Type, string(c.Config), c.Credentials, true, now, now).Scan(&c.ID)
+		if err != nil && isUniqueViolation(err) {
+			return signpost.Errorf(signpost.ECONFLICT, "a channel named %q already exists", c.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("create channel: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Channel{}, err
+	}
+	return c, nil
+}
+
+const channelColumns = `id, name, type, config, credentials, healthy, last_error, checked_at, created_at, updated_at`
+
+func scanChannel(row interface{ Scan(...any) error }) (Channel, error) {
+	var c Channel
+	var config string
+	var checked sql.NullTime
+	if err := row.Scan(&c.ID, &c.Name, &c.Type, &config, &c.Credentials, &c.Healthy, &c.LastError, &checked, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return Channel{}, err
+	}
+	c.Config = json.RawMessage(config)
+	c.CheckedAt = timePtr(checked)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// Channel returns the channel with the given name, or ENOTFOUND.
+func (db *DB) Channel(ctx context.Context, name string) (Channel, error) {
+	c, err := scanChannel(db.queryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Channel{}, signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+	}
+	if err != nil {
+		return Channel{}, fmt.Errorf("read channel %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// Channels returns every channel, by name.
+func (db *DB) Channels(ctx context.Context) ([]Channel, error) {
+	rows, err := db.query(ctx, `SELECT `+channelColumns+` FROM channels ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	defer rows.Close()
+	var out []Channel
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteChannel removes a channel, or returns ENOTFOUND.
+func (db *DB) DeleteChannel(ctx context.Context, name string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM channels WHERE name = ?`, name)
+		if err != nil {
+			return fmt.Errorf("delete channel %s: %w", name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+		}
+		return nil
+	})
+}
+
+// SetChannelHealth records the outcome of a health check or a delivery:
+// a permanent failure marks the channel unhealthy with its message, a
+// success clears it.
+func (db *DB) SetChannelHealth(ctx context.Context, name string, healthy bool, lastError string) error {
+	if len(lastError) > 1000 {
+		lastError = lastError[:1000]
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		now := tx.Now()
+		res, err := tx.Exec(ctx, `UPDATE channels SET healthy = ?, last_error = ?, checked_at = ?, updated_at = ? WHERE name = ?`,
+			healthy, lastError, now, now, name)
+		if err != nil {
+			return fmt.Errorf("set channel health %s: %w", name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+		}
+		return nil
+	})
+}
+
+// RotateChannelCredentials re-seals every channel's credentials with
+// reseal (secret.Keyring.Rotate, bound to the channel's name) in one
+// transaction, and reports how many changed.
+func (db *DB) RotateChannelCredentials(ctx context.Context, reseal func(name, sealed string) (string, error)) (int, error) {
+	changed := 0
+	err := db.Update(ctx, func(tx *Tx) error {
+		changed = 0
+		rows, err := tx.Query(ctx, `SELECT name, credentials FROM channels WHERE credentials <> ''`)
+		if err != nil {
+			return fmt.Errorf("rotate credentials: %w", err)
+		}
+		type pair struct{ name, sealed string }
+		var all []pair
+		for rows.Next() {
+			var p pair
+			if err := rows.Scan(&p.name, &p.sealed); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, p := range all {
+			fresh, err := reseal(p.name, p.sealed)
+			if err != nil {
+				return fmt.Errorf("channel %s: %w", p.name, err)
+			}
+			if fresh == p.sealed {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE channels SET credentials = ?, updated_at = ? WHERE name = ?`, fresh, tx.Now(), p.name); err != nil {
+				return fmt.Errorf("rotate credentials of %s: %w", p.name, err)
+			}
+			changed++
+		}
+		return nil
+	})
+	return changed, err
+}
