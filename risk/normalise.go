@@ -299,7 +299,7 @@ func (st *scanState) endWord(t *token) {
 	}
 	w := st.norm[t.ns:t.ne]
 	// Note runs of three single letters, the only case joinSpaced handles.
-	if len(w) == 1 && t.flags&tfDigit == 0 {
+	if len(w) == 1 {
 		if st.singles++; st.singles >= 3 {
 			st.spaced = true
 		}
@@ -332,17 +332,30 @@ func (st *scanState) joinSpaced() {
 	out := toks[:0]
 	for i := 0; i < len(toks); {
 		j := i
-		for j < len(toks) && toks[j].ne-toks[j].ns == 1 && toks[j].flags&tfAllDigits == 0 &&
+		for j < len(toks) && toks[j].ne-toks[j].ns == 1 &&
 			(j == i || (toks[j].start-toks[j-1].end <= 2 && toks[j].sent == toks[j-1].sent) ||
 				(toks[j].start-toks[j-1].end <= 2 && st.text[toks[j-1].end] == '.')) {
 			j++
 		}
-		if j-i >= 3 {
+		letters := 0
+		for k := i; k < j; k++ {
+			if toks[k].flags&tfAllDigits == 0 {
+				letters++
+			}
+		}
+		// Single digits join in as leetspeak ("s h 1 t") only beside at
+		// least two letters, so "1 2 3" stays three numbers.
+		if j-i >= 3 && letters >= 2 {
 			t := toks[i]
 			t.ns = int32(len(st.norm))
 			for k := i; k < j; k++ {
-				st.norm = append(st.norm, st.norm[toks[k].ns])
+				b := st.norm[toks[k].ns]
+				if b >= '0' && b <= '9' {
+					b = leetDigit[b-'0']
+				}
+				st.norm = append(st.norm, b)
 			}
+			t.flags &^= tfAllDigits
 			t.ne = int32(len(st.norm))
 			t.end = toks[j-1].end
 			t.flags |= tfJoined

@@ -86,3 +86,16 @@ func TestSqueeze(t *testing.T) {
 		}
 	}
 }
+
+func TestSpacedLeet(t *testing.T) {
+	st := newScanState()
+	st.reset("s h 1 t and 1 2 3 and a 1 b")
+	st.tokenize()
+	var words []string
+	for i := range st.toks {
+		words = append(words, string(st.word(i)))
+	}
+	if got := strings.Join(words, " "); got != "shit and 1 2 3 and aib" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -110,6 +110,10 @@ func (s *Screener) numbers(st *scanState) {
 				j += 2
 				continue
 			}
+			if c == ' ' && j+2 < len(text) && text[j+1] == '(' && isDigit(text[j+2]) {
+				j += 2 // "+44 (0)7911…"
+				continue
+			}
 			break
 		}
 		if last < len(text) && isAlnum(text[last]) {
@@ -122,9 +126,13 @@ func (s *Screener) numbers(st *scanState) {
 		}
 		d := digits[:n]
 		if i > 0 && text[i-1] == '+' && n >= 12 && d[0] == '4' && d[1] == '4' {
-			// +44 7911 123456 → 07911123456
-			d = d[1:]
-			d[0] = '0'
+			// +44 7911 123456 and +44 (0)7911 123456 → 07911123456
+			if d[2] == '0' {
+				d = d[2:]
+			} else {
+				d = d[1:]
+				d[0] = '0'
+			}
 			start = i - 1
 		}
 		s.classifyNumber(st, d, start, last)
