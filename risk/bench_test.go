@@ -86,7 +86,7 @@ func posts280(posts []string, n int) []string {
 			p += " " + posts[(i+len(out)+7)%len(posts)]
 		}
 		cut := 280
-		for !utf8.RuneStart(p[cut]) {
+		for cut < len(p) && !utf8.RuneStart(p[cut]) {
 			cut--
 		}
 		out = append(out, p[:cut])
