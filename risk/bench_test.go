@@ -150,7 +150,7 @@ func BenchmarkScreen(b *testing.B) {
 	b.Run("signpost-280-latency", func(b *testing.B) {
 		short := posts280(posts, 20000)
 		lat := make([]time.Duration, 0, len(short))
-		b.SetBytes(280)
+		b.SetBytes(int64(280 * len(short)))
 		for b.Loop() {
 			lat = lat[:0]
 			for _, p := range short {
