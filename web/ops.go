@@ -2,9 +2,11 @@ package web
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
+	"mime"
 	"net/http"
-	"strings"
+	"path"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -47,23 +49,35 @@ func (s *Server) handleMetrics() http.Handler {
 }
 
 // handleStatic serves the compiled stylesheet and images embedded from
-// web/static. They change only with a new binary, so caches may keep them
-// for a day.
+// web/static. They change only with a new binary, so each is prepared once
+// (gzipped, with an ETag from its content) and caches may keep it a day.
 func (s *Server) handleStatic() http.Handler {
-	sub, err := fs.Sub(staticFS, "static")
+	files := map[string]*response{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = http.DetectContentType(body)
+		}
+		files["/"+p] = newResponse(http.StatusOK, ctype, body, time.Time{}, "public, max-age=86400")
+		return nil
+	})
 	if err != nil {
-		panic(err) // the embed directive guarantees the directory
+		panic(fmt.Sprintf("web: read embedded static files: %v", err)) // the embed guarantees them
 	}
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// No directory listings, and our own 404 page for missing files.
-		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		if st, err := fs.Stat(sub, name); err != nil || st.IsDir() || name == "" {
+		resp, ok := files[r.URL.Path]
+		if !ok {
 			s.errorPage(w, r, http.StatusNotFound, "")
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		files.ServeHTTP(w, r)
+		resp.write(w, r)
 	})
 }
 

@@ -829,3 +829,20 @@ type brokenNotices struct{ signpost.NoticeStore }
 func (brokenNotices) ChangeVersion(context.Context) (int64, error) {
 	return 0, errors.New("connection refused")
 }
+
+func TestStatic(t *testing.T) {
+	f := newFixture(t)
+	r := get(t, f.srv, "/static/signpost.css", "Accept-Encoding", "gzip")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") || r.header.Get("Content-Encoding") != "gzip" || r.header.Get("ETag") == "" {
+		t.Fatalf("signpost.css: status %d headers %v", r.status, r.header)
+	}
+	if again := get(t, f.srv, "/static/signpost.css", "If-None-Match", r.header.Get("ETag")); again.status != 304 {
+		t.Errorf("signpost.css revalidation: status %d", again.status)
+	}
+	if svg := get(t, f.srv, "/static/favicon.svg"); !strings.HasPrefix(svg.header.Get("Content-Type"), "image/svg+xml") {
+		t.Errorf("favicon.svg Content-Type %q", svg.header.Get("Content-Type"))
+	}
+	if head := do(t, f.srv, http.MethodHead, "/"); head.status != 200 || head.body != "" || head.header.Get("Content-Length") == "0" {
+		t.Errorf("HEAD /: status %d, %d body bytes, Content-Length %q", head.status, len(head.body), head.header.Get("Content-Length"))
+	}
+}
