@@ -55,6 +55,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"import", "import places or contact-centre data from CSV/GeoJSON", runImport},
 		{"notice", "create, update, close and list notices", runNotice},
+		{"channel", "add, list, test and remove publishing channels", runChannel},
 		{"check", "screen text for publishing risks", runCheck},
 		{"shift", "channel-shift reports", runShift},
 		{"user", "add, list, disable and change staff accounts", runUser},
