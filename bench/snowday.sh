@@ -107,6 +107,7 @@ DB="$TMP/signpost.db"
 PIDS+=($!)
 wait_for grep -q 'http://127.0.0.1:' "$TMP/signpost.out" || die "signpost did not start; see $TMP/signpost.log"
 SP=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/signpost.out" | head -1)
+SP_PID=${PIDS[-1]}
 wait_for curl -sf "$SP/healthz" || die "signpost at $SP is not healthy"
 
 # The three URLs residents open at 7am, and where nginx keeps each copy.
@@ -174,21 +175,42 @@ http {
 EOF
 "$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx.conf" &
 PIDS+=($!)
+NG_PID=$!
 wait_for curl -sf "$NG/" || die "nginx did not start; see $TMP/nginx/error.log"
 for i in "${!PATHS[@]}"; do
 	curl -sS --fail -o "$TMP/check" "$NG${PATHS[$i]}" || die "nginx does not serve ${PATHS[$i]}"
 	cmp -s "$TMP/check" "$DOCROOT/${FILES[$i]}" || die "nginx serves different bytes for ${PATHS[$i]}"
 done
 
-# run_wrk NAME URL CONNS: load one URL; sets WRK_LINE to the result line
-# (raw output in $TMP/NAME.wrk). Not run in a subshell, so cleanup knows
-# wrk's pid.
+# cpu_ticks PID...: CPU time (user+system, in clock ticks) used so far by
+# the processes and their direct children (nginx's workers).
+cpu_ticks() {
+	local p t=0 kid
+	for p in "$@"; do
+		for kid in "$p" $(ps -o pid= --ppid "$p"); do
+			t=$((t + $(awk '{print $14 + $15}' "/proc/$kid/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$t"
+}
+HZ=$(getconf CLK_TCK)
+
+# run_wrk NAME URL CONNS SERVER_PID: load one URL; sets WRK_LINE to the
+# result line plus the server's CPU microseconds per request (raw output
+# in $TMP/NAME.wrk). Not run in a subshell, so cleanup knows wrk's pid.
+# CPU per request is the figure least disturbed by other load on the
+# machine: it counts only what the server itself spent.
 run_wrk() {
+	local t0 t1 req
+	t0=$(cpu_ticks "$4")
 	wrk -t"$THREADS" -c"$3" -d"$DURATION" --latency -s "$ROOT/bench/report.lua" "$2" >"$TMP/$1.wrk" 2>&1 &
 	local pid=$!
 	PIDS+=($pid)
 	wait "$pid" || die "wrk failed for $2; see $TMP/$1.wrk"
 	WRK_LINE=$(grep '^WRK ' "$TMP/$1.wrk") || die "no result from wrk for $2"
+	t1=$(cpu_ticks "$4")
+	req=$(field requests "$WRK_LINE")
+	WRK_LINE="$WRK_LINE cpu_us_per_req=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$req" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')"
 }
 
 ROWS=()
@@ -200,12 +222,12 @@ for i in "${!PATHS[@]}"; do
 		"$TMP/updater" --db "$DB" --base "$SP" >"$TMP/upd-$i-$c.out" 2>"$TMP/upd-$i-$c.err" &
 		upid=$!
 		PIDS+=($upid)
-		run_wrk "sp-$i-$c" "$SP${PATHS[$i]}" "$c"
+		run_wrk "sp-$i-$c" "$SP${PATHS[$i]}" "$c" "$SP_PID"
 		sp=$WRK_LINE
 		kill -TERM "$upid"
 		wait "$upid" || die "updater failed; see $TMP/upd-$i-$c.err"
 		upd=$(grep '^UPDATER ' "$TMP/upd-$i-$c.out") || die "no result from the updater"
-		run_wrk "ng-$i-$c" "$NG${PATHS[$i]}" "$c"
+		run_wrk "ng-$i-$c" "$NG${PATHS[$i]}" "$c" "$NG_PID"
 		ng=$WRK_LINE
 		ROWS+=("${PATHS[$i]}|$c|$sp|$ng|$upd")
 	done
@@ -222,8 +244,8 @@ OUT="bench/out/snowday-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 	echo "      load average before $LOAD_BEFORE, after $LOAD_AFTER. Responses uncompressed (wrk sends no Accept-Encoding)."
 	echo "      During each Signpost run a notice's headline changes every second (a second process writing to the database)."
 	echo
-	printf '%-26s %5s %11s %11s %6s %9s %9s %6s %7s %8s %10s\n' \
-		"URL" "conns" "Signpost/s" "nginx/s" "ratio" "SP p99ms" "ngx p99ms" "p99 x" "errors" "updates" "max vis ms"
+	printf '%-25s %5s %10s %8s %5s %8s %8s %5s %6s %7s %7s %6s %6s\n' \
+		"URL" "conns" "Signpost/s" "nginx/s" "ratio" "SP p99" "ngx p99" "p99x" "errors" "updates" "max vis" "SP cpu" "ngxcpu"
 	for row in "${ROWS[@]}"; do
 		IFS='|' read -r path c sp ng upd <<<"$row"
 		awk -v path="$path" -v c="$c" \
@@ -231,13 +253,18 @@ OUT="bench/out/snowday-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 			-v sp99="$(field p99_ms "$sp")" -v np99="$(field p99_ms "$ng")" \
 			-v serr="$(field errors "$sp")" -v nerr="$(field errors "$ng")" \
 			-v upd="$(field updates "$upd")" -v late="$(field late "$upd")" -v unseen="$(field unseen "$upd")" \
-			-v vis="$(field max_delay_ms "$upd")" 'BEGIN {
-			printf "%-26s %5d %11.0f %11.0f %6.2f %9.2f %9.2f %6.2f %7s %8s %10.0f\n",
+			-v vis="$(field max_delay_ms "$upd")" \
+			-v scpu="$(field cpu_us_per_req "$sp")" -v ncpu="$(field cpu_us_per_req "$ng")" 'BEGIN {
+			printf "%-25s %5d %10.0f %8.0f %5.2f %8.1f %8.1f %5.2f %6s %7s %7.0f %6.0f %6.0f\n",
 				path, c, srps, nrps, srps / nrps, sp99, np99, sp99 / np99,
-				serr "/" nerr, upd "/" (late + unseen), vis
+				serr "/" nerr, upd "/" (late + unseen), vis, scpu, ncpu
 		}'
 	done
-	echo "(errors: Signpost/nginx, non-2xx/3xx + socket errors + timeouts; updates: made/missed)"
+	echo "(ratio: Signpost/nginx req/s; p99 in ms; p99x: Signpost p99 / nginx p99;"
+	echo " errors: Signpost/nginx, non-2xx/3xx + socket errors + timeouts; updates: made/missed;"
+	echo " max vis: slowest update to show on the notice page and the Atom feed, ms;"
+	echo " cpu: server CPU time per request in microseconds, user+system, the figure"
+	echo " least disturbed by other load on the machine)"
 	echo
 	echo "Targets:"
 	for row in "${ROWS[@]}"; do
