@@ -37,16 +37,9 @@ func (tx *Tx) InsertSession(ctx context.Context, s *Session) error {
 // what every staff request needs. A missing session is EUNAUTHORIZED.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session, User, error) {
 	var s Session
-	row := db.queryRow(ctx, `SELECT s.id, s.token_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
-		u.id, u.email, u.name, u.role, u.disabled, u.password_hash, u.oidc_issuer, u.oidc_subject,
-		u.failed_logins, u.last_failed_at, u.locked_until, u.last_sign_in, u.created_at, u.updated_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
-	var u User
-	var issuer, subject sql.NullString
-	var failed, locked, last sql.NullTime
-	err := row.Scan(&s.ID, &s.TokenHash, &s.UserID, &s.CSRFToken, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-		&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &issuer, &subject,
-		&u.FailedLogins, &failed, &locked, &last, &u.CreatedAt, &u.UpdatedAt)
+	row := db.queryRow(ctx, `SELECT s.id, s.token_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, `+
+		userColumnsOf("u")+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
+	u, err := scanUser(row, &s.ID, &s.TokenHash, &s.UserID, &s.CSRFToken, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, signpost.Errorf(signpost.EUNAUTHORIZED, "you are not signed in")
 	}
@@ -54,9 +47,6 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string) (Session
 		return Session{}, User{}, fmt.Errorf("read session: %w", err)
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC()
-	u.OIDCIssuer, u.OIDCSubject = issuer.String, subject.String
-	u.LastFailedAt, u.LockedUntil, u.LastSignIn = timePtr(failed), timePtr(locked), timePtr(last)
-	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return s, u, nil
 }
 
@@ -119,10 +109,15 @@ type Throttle struct {
 // ThrottleByKey reads and locks a throttle row; a key never seen returns a
 // zero Throttle with the key set, and no error.
 func (tx *Tx) ThrottleByKey(ctx context.Context, key string) (Throttle, error) {
+	return scanThrottle(key, tx.QueryRow(ctx, throttleQuery+tx.forUpdate(), key))
+}
+
+const throttleQuery = `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?`
+
+func scanThrottle(key string, row rowScanner) (Throttle, error) {
 	t := Throttle{Key: key}
 	var locked sql.NullTime
-	err := tx.QueryRow(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?`+tx.forUpdate(), key).
-		Scan(&t.Failures, &t.WindowStart, &locked)
+	err := row.Scan(&t.Failures, &t.WindowStart, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, nil
 	}
@@ -151,17 +146,5 @@ func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // ThrottleByKey reads a throttle row outside any transaction, for a cheap
 // refusal before any password is hashed.
 func (db *DB) ThrottleByKey(ctx context.Context, key string) (Throttle, error) {
-	t := Throttle{Key: key}
-	var locked sql.NullTime
-	err := db.queryRow(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?`, key).
-		Scan(&t.Failures, &t.WindowStart, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, nil
-	}
-	if err != nil {
-		return Throttle{}, fmt.Errorf("read sign-in throttle: %w", err)
-	}
-	t.WindowStart = t.WindowStart.UTC()
-	t.LockedUntil = timePtr(locked)
-	return t, nil
+	return scanThrottle(key, db.queryRow(ctx, throttleQuery, key))
 }

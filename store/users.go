@@ -63,12 +63,23 @@ const userColumns = `id, email, name, role, disabled, password_hash, oidc_issuer
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanUser(r rowScanner) (User, error) {
+// userColumnsOf is userColumns qualified by a table alias, for joins.
+func userColumnsOf(alias string) string {
+	cols := strings.Split(userColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// scanUser reads userColumns; before are destinations for columns selected
+// ahead of them.
+func scanUser(r rowScanner, before ...any) (User, error) {
 	var u User
 	var issuer, subject sql.NullString
 	var failed, locked, last sql.NullTime
-	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &issuer, &subject,
-		&u.FailedLogins, &failed, &locked, &last, &u.CreatedAt, &u.UpdatedAt)
+	err := r.Scan(append(before, &u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &issuer, &subject,
+		&u.FailedLogins, &failed, &locked, &last, &u.CreatedAt, &u.UpdatedAt)...)
 	if err != nil {
 		return User{}, err
 	}
