@@ -33,3 +33,29 @@ func BenchmarkHotPaths(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpdateCycle measures what one notice update costs the server: a
+// snapshot rebuild from the store, then the first (uncached) render of the
+// hot pages. At one update a second this is the background load.
+func BenchmarkUpdateCycle(b *testing.B) {
+	f := newFixture(b)
+	w := &discardWriter{h: http.Header{}}
+	reqs := []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/", nil),
+		httptest.NewRequest(http.MethodGet, "/area?postcode=ND1+1BX", nil),
+		httptest.NewRequest(http.MethodGet, "/feeds/notices.atom", nil),
+	}
+	for _, r := range reqs {
+		r.Header.Set("Accept-Encoding", "gzip")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.srv.Refresh(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range reqs {
+			clear(w.h)
+			f.srv.ServeHTTP(w, r)
+		}
+	}
+}

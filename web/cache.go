@@ -49,7 +49,7 @@ func newResponse(status int, contentType string, body []byte, lastModified time.
 	}
 	if len(body) >= minGzip {
 		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 		zw.Write(body)
 		zw.Close()
 		if buf.Len() < len(body) {
