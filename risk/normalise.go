@@ -87,6 +87,7 @@ var homoglyphs = map[rune]byte{
 	'τ': 't', 'υ': 'u', 'χ': 'x', 'ω': 'w', 'ς': 's', 'μ': 'u',
 	'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
 	'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x', 'Ζ': 'z',
+	'ƒ': 'f', 'ɑ': 'a', 'ɩ': 'i', 'ʀ': 'r', 'ᴋ': 'k', 'ʏ': 'y', 'ɢ': 'g', 'ᴄ': 'c', 'ᴜ': 'u',
 }
 
 // leet maps digits and symbols people use for letters. '1' is read as 'i'
@@ -102,6 +103,7 @@ const (
 	cSymbol // @ $ ! | read as a letter inside a word
 	cApos   // apostrophe inside a word: dropped
 	cEnd    // sentence-ending punctuation
+	cSkip   // invisible inside a word: ignored
 )
 
 // tokenize normalises st.text into st.norm and splits it into tokens, in one
@@ -184,6 +186,11 @@ func (st *scanState) tokenize() {
 			size = n
 			if r == '’' && inWord && i+n < len(text) && isWordByte(text[i+n]) {
 				class = cApos
+			} else if inWord && (unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r)) {
+				// Zero-width spaces and joiners, soft hyphens and stray
+				// combining marks inside a word are invisible: skip them
+				// rather than let them split "fu\u200bck" in two.
+				class = cSkip
 			} else if b, ok := homoglyphs[r]; ok {
 				class = cLetter
 				mapped[0] = b
@@ -226,6 +233,8 @@ func (st *scanState) tokenize() {
 				cur.flags |= tfLeet | tfAlpha
 			}
 			st.norm = append(st.norm, out...)
+			cur.end = int32(i + size)
+		case cSkip:
 			cur.end = int32(i + size)
 		case cApos:
 			// "can't" → "cant", "I'll" → "ill": one word, as people type it
