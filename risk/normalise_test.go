@@ -24,8 +24,8 @@ func TestTokenize(t *testing.T) {
 		{"fück café", "fuck cafe"}, // accents stripped
 		{"αβγ", "ab"},              // Greek look-alikes; γ has none
 		{"07911 123456", "07911 123456"},
-		{"5am A167", "sam aigt"}, // letters and digits mixed read as leetspeak
-		{"a b", "a b"},           // two single letters are not joined
+		{"5am A167", "sam aigt"},               // letters and digits mixed read as leetspeak
+		{"a b", "a b"},                         // two single letters are not joined
 		{"fu\u200bck sh\u00adit", "fuck shit"}, // zero-width space, soft hyphen
 		{"ƒuck", "fuck"},
 		{"", ""},
