@@ -28,6 +28,7 @@ type siteView struct {
 	LogoURL     string
 	BrandColour string
 	ContactURL  string
+	BaseURL     string
 }
 
 // page is the data every template gets; Data is the page's own.
@@ -63,7 +64,7 @@ func newPages(cfg Config) (*pages, error) {
 	}
 	p := &pages{
 		sets: map[string]*template.Template{},
-		site: siteView{CouncilName: cfg.CouncilName, ServiceName: cfg.ServiceName, LogoURL: cfg.LogoURL, BrandColour: cfg.BrandColour, ContactURL: cfg.ContactURL},
+		site: siteView{CouncilName: cfg.CouncilName, ServiceName: cfg.ServiceName, LogoURL: cfg.LogoURL, BrandColour: cfg.BrandColour, ContactURL: cfg.ContactURL, BaseURL: cfg.BaseURL},
 		loc:  loc,
 	}
 	funcs := template.FuncMap{

@@ -251,7 +251,7 @@ type collection struct {
 func (c collection) Describe() string {
 	day := c.Date.Format("Monday 2 January")
 	if c.Notice == nil || !c.Notice.Status.Disrupted() {
-		return "Collected as normal on " + day
+		return day + ": collected as normal"
 	}
 	return fmt.Sprintf("%s: collection %s", day, binVerb(c.Notice.Status))
 }
