@@ -111,8 +111,12 @@ func WriteText(w io.Writer, r *Report) error {
 			bt.Period.Start, bt.Period.End, formatCount(bt.AvoidedCalls), bt.ErrorPercent, formatCount(bt.BaselineCalls), formatCount(2*bt.NoiseSD)), 78))
 	}
 	if c := r.Control; c != nil {
-		fmt.Fprintf(&b, "Categories not targeted (%s): %s calls avoided (%s to %s); this should include zero.\n\n",
+		fmt.Fprintf(&b, "Categories not targeted (%s): %s calls avoided (%s to %s)",
 			strings.Join(c.Categories, ", "), formatCount(c.AvoidedCalls.Estimate), formatCount(c.AvoidedCalls.Low), formatCount(c.AvoidedCalls.High))
+		if d := c.AddedDigital; d != nil {
+			fmt.Fprintf(&b, " and %s digital contacts added (%s to %s)", formatCount(d.Estimate), formatCount(d.Low), formatCount(d.High))
+		}
+		b.WriteString("; each interval should include zero.\n\n")
 	}
 	b.WriteString("Method\n")
 	fmt.Fprintf(&b, "%s\n\n%s\n\n", wrap(r.Model, 78), wrap(r.IntervalMethod, 78))

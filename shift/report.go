@@ -66,8 +66,9 @@ type Backtest struct {
 // Control is the estimate for the categories the campaign did not target:
 // it should include zero.
 type Control struct {
-	Categories   []string `json:"categories"`
-	AvoidedCalls Interval `json:"avoided_calls"`
+	Categories   []string  `json:"categories"`
+	AvoidedCalls Interval  `json:"avoided_calls"`
+	AddedDigital *Interval `json:"added_digital,omitempty"` // should include zero too
 }
 
 // SeriesFit describes one fitted baseline.

@@ -74,7 +74,7 @@ func (e *estimation) run(d Data) (*Report, error) {
 	var fits []*fittedSeries
 	keys := make([]seriesKey, 0, len(e.series))
 	for k := range e.series {
-		if targeted[k.cat] || e.kind(k.ch) == kindPhone {
+		if targeted[k.cat] || e.kind(k.ch) != kindAssisted {
 			keys = append(keys, k)
 		}
 	}
@@ -130,11 +130,15 @@ func (e *estimation) run(d Data) (*Report, error) {
 	newQ := func() *quantity { return &quantity{} }
 	avoidedCat, addedCat := map[string]*quantity{}, map[string]*quantity{}
 	changeCh := map[string]*quantity{}
-	total, added, netFull, netMarg, control := newQ(), newQ(), newQ(), newQ(), newQ()
+	total, added, netFull, netMarg, control, controlDigital := newQ(), newQ(), newQ(), newQ(), newQ(), newQ()
 	var controlCats []string
 	for s, fs := range fits {
 		diff := fs.predSum - fs.actualSum // calls avoided, or contacts lost
 		switch {
+		case !fs.targeted && fs.kind == kindDigital:
+			controlDigital.est -= diff
+			controlDigital.terms = append(controlDigital.terms, weighted{s, -1})
+			continue
 		case !fs.targeted:
 			control.est += diff
 			control.terms = append(control.terms, weighted{s, 1})
@@ -186,7 +190,7 @@ func (e *estimation) run(d Data) (*Report, error) {
 		netMarg.est += diff * c.Marginal
 		netMarg.terms = append(netMarg.terms, weighted{s, c.Marginal})
 	}
-	all := []*quantity{total, added, netFull, netMarg, control}
+	all := []*quantity{total, added, netFull, netMarg, control, controlDigital}
 	for _, m := range []map[string]*quantity{avoidedCat, addedCat, changeCh} {
 		for _, k := range sortedKeys(m) {
 			all = append(all, m[k])
@@ -221,6 +225,15 @@ func (e *estimation) run(d Data) (*Report, error) {
 		ci := control.interval()
 		slices.Sort(controlCats)
 		r.Control = &Control{Categories: slices.Compact(controlCats), AvoidedCalls: ci}
+		if len(controlDigital.terms) > 0 {
+			di := controlDigital.interval()
+			r.Control.AddedDigital = &di
+			if di.Low > 0 || di.High < 0 {
+				e.warnf("Digital contacts about the categories the campaign did not target (%s) also moved (%s, interval %s to %s): the digital baselines' growth may be extrapolated %s, so the added digital contacts may be %s by a similar share.",
+					strings.Join(r.Control.Categories, ", "), formatCount(di.Estimate), formatCount(di.Low), formatCount(di.High),
+					map[bool]string{true: "too high", false: "too low"}[di.Estimate < 0], map[bool]string{true: "understated", false: "overstated"}[di.Estimate < 0])
+			}
+		}
 		if ci.Low > 0 || ci.High < 0 {
 			e.warnf("The categories the campaign did not target (%s) also show a change in calls (%s, interval %s to %s): something other than the campaign moved demand, so part of the estimate may not be the campaign's doing.",
 				strings.Join(r.Control.Categories, ", "), formatCount(ci.Estimate), formatCount(ci.Low), formatCount(ci.High))
