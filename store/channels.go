@@ -186,3 +186,48 @@ func (db *DB) RotateChannelCredentials(ctx context.Context, reseal func(name, se
 	})
 	return changed, err
 }
+
+// Delivery is the last revision of a notice delivered to a channel.
+type Delivery struct {
+	NoticeID    int64
+	Channel     string
+	Revision    int
+	Action      string // publish, update or delete
+	Receipt     json.RawMessage
+	DeliveredAt time.Time
+}
+
+// Delivery returns the last delivery of a notice to a channel; ok is false
+// when there has been none.
+func (db *DB) Delivery(ctx context.Context, noticeID int64, channelName string) (d Delivery, ok bool, err error) {
+	var receipt string
+	err = db.queryRow(ctx, `SELECT notice_id, channel, revision, action, receipt, delivered_at FROM deliveries WHERE notice_id = ? AND channel = ?`,
+		noticeID, channelName).Scan(&d.NoticeID, &d.Channel, &d.Revision, &d.Action, &receipt, &d.DeliveredAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Delivery{}, false, nil
+	}
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("read delivery of notice %d to %s: %w", noticeID, channelName, err)
+	}
+	d.Receipt, d.DeliveredAt = json.RawMessage(receipt), d.DeliveredAt.UTC()
+	return d, true, nil
+}
+
+// RecordDelivery stores a delivery unless a later revision is already
+// recorded, so a late retry of an old revision cannot hide a newer one.
+func (db *DB) RecordDelivery(ctx context.Context, d Delivery) error {
+	if len(d.Receipt) == 0 {
+		d.Receipt = json.RawMessage(`{}`)
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO deliveries (notice_id, channel, revision, action, receipt, delivered_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (notice_id, channel) DO UPDATE SET revision = excluded.revision, action = excluded.action,
+				receipt = excluded.receipt, delivered_at = excluded.delivered_at
+			WHERE deliveries.revision <= excluded.revision`,
+			d.NoticeID, d.Channel, d.Revision, d.Action, string(d.Receipt), tx.Now())
+		if err != nil {
+			return fmt.Errorf("record delivery of notice %d to %s: %w", d.NoticeID, d.Channel, err)
+		}
+		return nil
+	})
+}

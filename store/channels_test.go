@@ -71,3 +71,30 @@ func TestChannels(t *testing.T) {
 		}
 	})
 }
+
+func TestDeliveries(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, ok, err := db.Delivery(ctx, 1, "masto"); ok || err != nil {
+			t.Fatalf("no delivery yet: %v %v", ok, err)
+		}
+		if err := db.RecordDelivery(ctx, store.Delivery{NoticeID: 1, Channel: "masto", Revision: 2, Action: "publish", Receipt: json.RawMessage(`{"ids":["9"]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		// An older revision arriving late does not overwrite the newer one.
+		if err := db.RecordDelivery(ctx, store.Delivery{NoticeID: 1, Channel: "masto", Revision: 1, Action: "publish", Receipt: json.RawMessage(`{"ids":["8"]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		d, ok, err := db.Delivery(ctx, 1, "masto")
+		if err != nil || !ok || d.Revision != 2 || string(d.Receipt) != `{"ids":["9"]}` || d.DeliveredAt.IsZero() {
+			t.Errorf("delivery = %+v, %v, %v", d, ok, err)
+		}
+		if err := db.RecordDelivery(ctx, store.Delivery{NoticeID: 1, Channel: "masto", Revision: 3, Action: "delete"}); err != nil {
+			t.Fatal(err)
+		}
+		if d, _, _ := db.Delivery(ctx, 1, "masto"); d.Revision != 3 || d.Action != "delete" {
+			t.Errorf("after revision 3: %+v", d)
+		}
+	})
+}

@@ -16,3 +16,16 @@ CREATE TABLE channels (
     created_at  {{timestamp}} NOT NULL,
     updated_at  {{timestamp}} NOT NULL
 );
+
+-- The last revision of each notice delivered to each channel, and where
+-- it went (channel.Receipt as JSON), so updates and deletions find the
+-- original and a retried job sees that its work is already done.
+CREATE TABLE deliveries (
+    notice_id    BIGINT NOT NULL,
+    channel      TEXT NOT NULL,
+    revision     INTEGER NOT NULL,
+    action       TEXT NOT NULL,
+    receipt      TEXT NOT NULL DEFAULT '{}',
+    delivered_at {{timestamp}} NOT NULL,
+    PRIMARY KEY (notice_id, channel)
+);
