@@ -25,7 +25,7 @@ type pages struct {
 type siteView struct {
 	CouncilName string
 	ServiceName string
-	LogoURL     string
+	LogoURL     template.URL // checked by logoURL: same-origin path or data:image
 	BrandColour string
 	ContactURL  string
 	BaseURL     string
@@ -64,7 +64,7 @@ func newPages(cfg Config) (*pages, error) {
 	}
 	p := &pages{
 		sets: map[string]*template.Template{},
-		site: siteView{CouncilName: cfg.CouncilName, ServiceName: cfg.ServiceName, LogoURL: cfg.LogoURL, BrandColour: cfg.BrandColour, ContactURL: cfg.ContactURL, BaseURL: cfg.BaseURL},
+		site: siteView{CouncilName: cfg.CouncilName, ServiceName: cfg.ServiceName, LogoURL: template.URL(cfg.LogoURL), BrandColour: cfg.BrandColour, ContactURL: cfg.ContactURL, BaseURL: cfg.BaseURL},
 		loc:  loc,
 	}
 	funcs := template.FuncMap{
@@ -189,4 +189,19 @@ func paragraphs(body string) []string {
 		}
 	}
 	return out
+}
+
+// checkLogoURL accepts what the CSP (img-src 'self' data:) lets a browser
+// show: a same-origin path, or an image as a data: URL. html/template would
+// otherwise refuse a data: URL, so NewServer checks it here instead.
+func checkLogoURL(u string) error {
+	switch {
+	case u == "":
+		return nil
+	case strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") && !strings.ContainsAny(u, "\"<> "):
+		return nil
+	case strings.HasPrefix(u, "data:image/") && !strings.ContainsAny(u, "\"<> "):
+		return nil
+	}
+	return signpost.Errorf(signpost.EINVALID, "logo URL %q: use a path on this site (/static/logo.png) or a data:image/… URL; the content security policy blocks other images", truncateRunes(u, 40))
 }

@@ -114,6 +114,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if !hexColour.MatchString(cfg.BrandColour) {
 		return nil, signpost.Errorf(signpost.EINVALID, "brand colour %q: want #rrggbb", cfg.BrandColour)
 	}
+	if err := checkLogoURL(cfg.LogoURL); err != nil {
+		return nil, err
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Timezone == "" {
 		cfg.Timezone = "Europe/London"

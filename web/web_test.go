@@ -757,7 +757,7 @@ func TestSummarySentences(t *testing.T) {
 
 func TestNewServerRejectsBadConfig(t *testing.T) {
 	f := newFixture(t)
-	for _, cfg := range []Config{{BrandColour: "red; background:url(x)"}, {Timezone: "Mars/Olympus"}} {
+	for _, cfg := range []Config{{BrandColour: "red; background:url(x)"}, {Timezone: "Mars/Olympus"}, {LogoURL: "https://evil.example/logo.png"}, {LogoURL: "javascript:alert(1)"}, {LogoURL: "//cdn.example/x.png"}} {
 		if _, err := NewServer(cfg, Deps{Places: f.db, Notices: f.db}); err == nil {
 			t.Errorf("NewServer(%+v) accepted", cfg)
 		}
@@ -844,5 +844,18 @@ func TestStatic(t *testing.T) {
 	}
 	if head := do(t, f.srv, http.MethodHead, "/"); head.status != 200 || head.body != "" || head.header.Get("Content-Length") == "0" {
 		t.Errorf("HEAD /: status %d, %d body bytes, Content-Length %q", head.status, len(head.body), head.header.Get("Content-Length"))
+	}
+}
+
+func TestLogo(t *testing.T) {
+	f := newFixture(t)
+	for _, logo := range []string{"/static/favicon.svg", "data:image/png;base64,iVBORw0KGgo="} {
+		srv, err := NewServer(Config{LogoURL: logo}, Deps{Places: f.db, Notices: f.db})
+		if err != nil {
+			t.Fatalf("logo %q: %v", logo, err)
+		}
+		if body := get(t, srv, "/").body; !strings.Contains(body, `<img src="`+logo+`" alt="" class="app-header__logo">`) {
+			t.Errorf("logo %q not shown as given", logo)
+		}
 	}
 }
