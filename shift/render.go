@@ -210,26 +210,21 @@ func WriteDailyCSV(w io.Writer, r *Report) error {
 
 // roundCount rounds for reading aloud: to the nearest 100 from a thousand,
 // the nearest 10 from a hundred.
-func roundCount(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1000:
-		v = math.Round(v/100) * 100
-	case a >= 100:
-		v = math.Round(v/10) * 10
-	}
-	return formatCount(v)
-}
+func roundCount(v float64) string { return formatCount(roundAbove(v, 1000, 100)) }
 
-func roundMoney(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 10000:
-		v = math.Round(v/1000) * 1000
-	case a >= 1000:
-		v = math.Round(v/100) * 100
+// roundMoney rounds pounds to the nearest £1,000 from £10,000 and the
+// nearest £100 from £1,000.
+func roundMoney(v float64) string { return formatMoney(roundAbove(v, 10000, 1000)) }
+
+// roundAbove rounds to step from big upwards, and to step/10 from big/10.
+func roundAbove(v, big, step float64) float64 {
+	switch a := math.Abs(v); {
+	case a >= big:
+		return math.Round(v/step) * step
+	case a >= big/10:
+		return math.Round(v/(step/10)) * (step / 10)
 	}
-	return formatMoney(v)
+	return v
 }
 
 func longDate(s string) string {
