@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/auth"
@@ -36,6 +37,28 @@ func Example_console() {
 		http.SetCookie(w, auth.SessionCookie(sess, secure))
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	})
+	// Optional single sign-on: SIGNPOST_OIDC_* configure it.
+	if cfg, err := auth.LoadOIDCConfig(os.Getenv); err == nil && cfg != nil {
+		sso, err := svc.NewOIDC(ctx, *cfg)
+		if err == nil {
+			mux.HandleFunc("GET /auth/start", func(w http.ResponseWriter, r *http.Request) {
+				url, flow := sso.AuthURL()
+				http.SetCookie(w, auth.FlowCookie(flow, secure))
+				http.Redirect(w, r, url, http.StatusFound)
+			})
+			mux.HandleFunc("GET /auth/callback", func(w http.ResponseWriter, r *http.Request) {
+				flow, _ := auth.FlowFromRequest(r, secure)
+				http.SetCookie(w, auth.ClearFlowCookie(secure))
+				_, sess, err := sso.Exchange(r.Context(), flow, r.URL.Query().Get("state"), r.URL.Query().Get("code"))
+				if err != nil {
+					http.Error(w, signpost.ErrorMessage(err), http.StatusUnauthorized)
+					return
+				}
+				http.SetCookie(w, auth.SessionCookie(sess, secure))
+				http.Redirect(w, r, "/console/", http.StatusSeeOther)
+			})
+		}
+	}
 	// Forms render the session's CSRF token in a hidden field:
 	//   _, sess, _ := auth.FromContext(r.Context())
 	//   <input type="hidden" name="csrf_token" value="{{.CSRFToken}}">

@@ -351,3 +351,64 @@ func (s *Service) signInSSO(ctx context.Context, id ssoIdentity, linkByEmail boo
 	}
 	return userFrom(out), sess, nil
 }
+
+// flowCookieName names the cookie that carries a Flow between AuthURL and
+// the callback; __Host- over HTTPS for the same reason as the session's.
+func flowCookieName(secure bool) string {
+	if secure {
+		return "__Host-signpost_sso"
+	}
+	return "signpost_sso"
+}
+
+// FlowCookie carries f to the callback for ten minutes: HttpOnly, and
+// SameSite=Lax, which browsers still send on the provider's top-level
+// redirect back (the flow uses the default query response mode, a GET).
+func FlowCookie(f Flow, secure bool) *http.Cookie {
+	return &http.Cookie{
+		Name: flowCookieName(secure), Value: f.State + "." + f.Nonce + "." + f.Verifier, Path: "/",
+		MaxAge: 600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// ClearFlowCookie removes the flow cookie once the callback has used it,
+// so a flow cannot be finished twice.
+func ClearFlowCookie(secure bool) *http.Cookie {
+	return &http.Cookie{Name: flowCookieName(secure), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+}
+
+// FlowFromRequest reads the Flow that FlowCookie set; false when there is
+// none or it is not one AuthURL could have made.
+func FlowFromRequest(r *http.Request, secure bool) (Flow, bool) {
+	c, err := r.Cookie(flowCookieName(secure))
+	if err != nil {
+		return Flow{}, false
+	}
+	return ParseFlow(c.Value)
+}
+
+// ParseFlow reads the cookie form of a Flow: three unpadded base64url
+// tokens joined by '.'.
+func ParseFlow(s string) (Flow, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return Flow{}, false
+	}
+	for _, p := range parts {
+		if len(p) < 32 || len(p) > maxTokenLen || !isBase64URL(p) {
+			return Flow{}, false
+		}
+	}
+	return Flow{State: parts[0], Nonce: parts[1], Verifier: parts[2]}, true
+}
+
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -391,3 +391,61 @@ func FuzzParseRoleMap(f *testing.F) {
 		}
 	})
 }
+
+func TestFlowCookie(t *testing.T) {
+	t.Parallel()
+	fi := newFakeIssuer(t)
+	db := storetest.Open(t, store.SQLite)
+	f := newFixture(t, db, auth.Config{})
+	o, err := f.svc.NewOIDC(context.Background(), oidcConfig(fi))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, flow := o.AuthURL()
+	for _, secure := range []bool{true, false} {
+		c := auth.FlowCookie(flow, secure)
+		if !c.HttpOnly || c.Secure != secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0 || c.MaxAge > 900 || c.Path != "/" {
+			t.Errorf("flow cookie %+v", c)
+		}
+		if secure != strings.HasPrefix(c.Name, "__Host-") {
+			t.Errorf("flow cookie name %q over HTTPS=%v", c.Name, secure)
+		}
+		req := httptest.NewRequest("GET", "/auth/callback", nil)
+		req.AddCookie(c)
+		got, ok := auth.FlowFromRequest(req, secure)
+		if !ok || got != flow {
+			t.Errorf("flow back from the cookie = %+v, %v; want %+v", got, ok, flow)
+		}
+		if _, ok := auth.FlowFromRequest(httptest.NewRequest("GET", "/auth/callback", nil), secure); ok {
+			t.Error("a flow from a request without the cookie")
+		}
+		if clear := auth.ClearFlowCookie(secure); clear.Name != c.Name || clear.MaxAge >= 0 {
+			t.Errorf("clearing cookie %+v", clear)
+		}
+	}
+	tok := strings.Repeat("A", 43)
+	for _, bad := range []string{"", tok, tok + "." + tok, tok + "." + tok + "." + tok + "." + tok,
+		tok + ".." + tok, tok + "." + tok + ".short", tok + "." + tok + "." + strings.Repeat("A", 42) + "=",
+		tok + "." + tok + "." + strings.Repeat("A", 200)} {
+		if _, ok := auth.ParseFlow(bad); ok {
+			t.Errorf("ParseFlow(%q) accepted", bad)
+		}
+	}
+}
+
+// FuzzParseFlow: never panics, and accepts only what FlowCookie writes.
+func FuzzParseFlow(f *testing.F) {
+	tok := strings.Repeat("A", 43)
+	for _, s := range []string{tok + "." + tok + "." + tok, "a.b.c", "..", tok + "." + tok + "." + tok + "="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		flow, ok := auth.ParseFlow(s)
+		if !ok {
+			return
+		}
+		if back := auth.FlowCookie(flow, true).Value; back != s {
+			t.Fatalf("ParseFlow(%q) round-trips to %q", s, back)
+		}
+	})
+}
