@@ -363,6 +363,29 @@ func (st *scanState) isName(i int) bool {
 	return !isCommonCapital(st.word(i))
 }
 
+// isNameLoose also accepts a capitalised word at the start of a sentence
+// ("Kyle from 9F…"); callers need other evidence, such as a cue word.
+func (st *scanState) isNameLoose(i int) bool {
+	t := st.toks[i]
+	if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfDigit|tfLeet|tfMasked) != 0 || t.ne-t.ns < 2 {
+		return false
+	}
+	return !isCommonCapital(st.word(i))
+}
+
+// formCodeNear reports a school form or class code ("9F", "10B", "6R")
+// within w words of token i.
+func (st *scanState) formCodeNear(i, w int) bool {
+	for k := max(0, i-w); k < len(st.toks) && k <= i+w; k++ {
+		t := st.toks[k]
+		code := st.text[t.start:t.end]
+		if n := len(code); n >= 2 && n <= 3 && isUpper(code[n-1]) && isDigit(code[0]) && (n == 2 || isDigit(code[1])) {
+			return true
+		}
+	}
+	return false
+}
+
 func isCommonCapital(w []byte) bool {
 	switch string(w) {
 	case "the", "this", "that", "these", "those", "our", "we", "you", "your", "all", "a", "an", "and", "but",
@@ -638,31 +661,51 @@ func (s *Screener) namedPerson(st *scanState) {
 			continue
 		}
 		sent := st.toks[h.a].sent
-		// find a name in the same sentence, with a cue next to it or
-		// a two-word name
+		weakName := -1
 		for i := range st.toks {
 			t := st.toks[i]
-			if t.sent != sent || !st.isName(i) {
+			if t.sent != sent || !st.isNameLoose(i) || (int32(i) >= h.a && int32(i) < h.b) {
 				continue
 			}
-			if s.isOfficial(st, i) {
+			// The cue words themselves ("Tenant", "Patient") are not names.
+			if s.isOfficial(st, i) || st.inGroup(i, gChildCue) || st.inGroup(i, gTitle) || st.inGroup(i, gSensitive) {
 				continue
 			}
 			nh := hit{a: int32(i), b: int32(i + 1)}
-			_, cue := st.near(nh, gChildCue, 3, 0, true)
+			_, cue := st.near(nh, gChildCue, 8, 0, true)
+			cue = cue || st.formCodeNear(i, 3)
 			_, title := st.near(nh, gTitle, 1, -1, true)
+			if !cue && !title && !st.isName(i) {
+				continue
+			}
 			if cue || title {
 				st.addSpan(PersonalData, normal, nh, h, "Names a child, pupil, patient or resident beside a sensitive detail about them.", "Remove the name and anything else that identifies them.")
 				return
 			}
 			// Two capitalised words may be a person or a place ("Safer
 			// Streets"): worth a look, not enough to call it risky.
-			if i+1 < len(st.toks) && st.isName(i+1) && st.toks[i+1].sent == sent {
-				st.addSpan(PersonalData, weak, nh, h, "A name, perhaps, beside a sensitive detail: check it does not identify someone.", "Remove the name if it is a private person.")
-				return
+			if weakName < 0 && i+1 < len(st.toks) && st.isName(i+1) && st.toks[i+1].sent == sent {
+				weakName = i
 			}
 		}
+		if weakName >= 0 {
+			st.addSpan(PersonalData, weak, hit{a: int32(weakName), b: int32(weakName + 1)}, h, "A name, perhaps, beside a sensitive detail: check it does not identify someone.", "Remove the name if it is a private person.")
+			return
+		}
 	}
+}
+
+// inGroup reports whether token i is inside a hit of group g.
+func (st *scanState) inGroup(i int, g group) bool {
+	if !st.has(g) {
+		return false
+	}
+	for _, h := range st.hits {
+		if h.groups&g.bit() != 0 && int32(i) >= h.a && int32(i) < h.b {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Screener) isOfficial(st *scanState, i int) bool {
