@@ -180,7 +180,7 @@ func newResponseCache(maxAreas int) *responseCache {
 }
 
 // get returns the cached response for key or renders it once. Keys that
-// start with "area:" (one per postcode) are bounded; past the bound they are
+// start with "area:" or "api:area:" (one per postcode) are bounded; past the bound they are
 // rendered on every request instead of growing the cache. Render errors are
 // not cached.
 func (c *responseCache) get(key string, render func() (*response, error)) (*response, error) {
@@ -193,7 +193,7 @@ func (c *responseCache) get(key string, render func() (*response, error)) (*resp
 			return e.resp, nil
 		}
 	}
-	bounded := strings.HasPrefix(key, "area:")
+	bounded := strings.HasPrefix(key, "area:") || strings.HasPrefix(key, "api:area:")
 	c.mu.Lock()
 	if e, ok = c.entries[key]; ok {
 		c.mu.Unlock()

@@ -127,3 +127,38 @@ func TestShiftDashboardFiltersAndCSV(t *testing.T) {
 		t.Errorf("print stylesheet: %d %q", res.StatusCode, body)
 	}
 }
+
+// BenchmarkShiftDashboard times the dashboard page on ten years × 20
+// categories × 6 channels: "first" builds the estimate (a new handler each
+// time, so nothing is cached), "cached" is every later view until the data
+// change. The budget is 300 ms.
+func BenchmarkShiftDashboard(b *testing.B) {
+	src := memShift{shifttest.Bench()}
+	req := httptest.NewRequest("GET", "/staff/shift?campaign=bench", nil)
+	newHandler := func() http.Handler {
+		h, err := NewShiftDashboard(src, ShiftDashboardConfig{Prefix: "/staff/shift"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return h
+	}
+	serve := func(h http.Handler) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			serve(newHandler())
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		h := newHandler()
+		serve(h)
+		for b.Loop() {
+			serve(h)
+		}
+	})
+}
