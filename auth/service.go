@@ -150,8 +150,11 @@ func errBadCredentials() error {
 	return signpost.Errorf(signpost.EUNAUTHORIZED, "that e-mail address and password do not match an account")
 }
 
-func errLockedOut() error {
-	return signpost.Errorf(signpost.ERATELIMITED, "too many failed sign-ins: wait 15 minutes and try again, or ask an administrator to reset your password")
+// errLockedOut names the longest lock so that the message is the same
+// whichever lock applies.
+func (s *Service) errLockedOut() error {
+	mins := int(max(s.cfg.LockFor, s.cfg.ClientLockFor).Round(time.Minute) / time.Minute)
+	return signpost.Errorf(signpost.ERATELIMITED, "too many failed sign-ins: wait up to %d minutes and try again, or ask an administrator to reset your password", max(mins, 1))
 }
 
 func errSessionEnded() error {
@@ -188,7 +191,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientKey string)
 		if err != nil {
 			return Session{}, err
 		}
-		return Session{}, errLockedOut()
+		return Session{}, s.errLockedOut()
 	}
 	var found store.User
 	known := false
@@ -205,14 +208,14 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientKey string)
 				if err != nil {
 					return Session{}, err
 				}
-				return Session{}, errLockedOut()
+				return Session{}, s.errLockedOut()
 			}
 		default:
 			return Session{}, err
 		}
 	}
 	if known && userFrom(found).Locked(now) {
-		return Session{}, errLockedOut()
+		return Session{}, s.errLockedOut()
 	}
 
 	hash := s.dummyHash
@@ -241,7 +244,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientKey string)
 				return err
 			}
 			if t.LockedUntil != nil && now.Before(*t.LockedUntil) {
-				outcome = errLockedOut()
+				outcome = s.errLockedOut()
 				return nil
 			}
 		}
@@ -254,7 +257,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientKey string)
 			return err
 		}
 		if userFrom(u).Locked(now) {
-			outcome = errLockedOut()
+			outcome = s.errLockedOut()
 			return nil
 		}
 		if u.PasswordHash != found.PasswordHash {
