@@ -361,11 +361,16 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 	g := h.groups
 	named := false
 	if g&gCouncillor.bit() != 0 {
-		if int(h.b) < len(st.toks) && st.toks[h.b].flags&tfCap != 0 {
-			named = true
-			h.b++
-			if int(h.b) < len(st.toks) && st.toks[h.b].flags&tfCap != 0 && st.toks[h.b].flags&tfSentStart == 0 {
-				h.b++
+		// "Cllr Amy Fox", "Candidate for Westgate, Tim Hale": a name
+		// within a few words after the title.
+		for k := int(h.b); k < len(st.toks) && k < int(h.b)+4 && st.toks[k].sent == st.toks[h.a].sent; k++ {
+			if st.toks[k].flags&tfCap != 0 && st.toks[k].flags&tfAllCaps == 0 && !isCommonCapital(st.word(k)) {
+				named = true
+				h.b = int32(k + 1)
+				if k+1 < len(st.toks) && st.isName(k+1) {
+					h.b++
+				}
+				break
 			}
 		}
 	}
