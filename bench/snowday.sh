@@ -9,6 +9,7 @@
 #   THREADS=2           wrk threads
 #   POSTCODE="ND1 1BX"  the postcode checked on /area
 #   KEEP=1              keep the temporary directory (logs, raw wrk output)
+#   REV=abc1234         the revision to print when not run in a git checkout
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -238,7 +239,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p bench/out
 OUT="bench/out/snowday-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 {
-	echo "Snow-day load: Signpost $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "Snow-day load: Signpost ${REV:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')} vs nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "Command: DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" THREADS=$THREADS bench/snowday.sh (wrk -t$THREADS -c N -d $DURATION --latency)"
 	echo "NOTE: wrk, Signpost and nginx share the same $CORES cores (and with whatever else runs here);"
 	echo "      load average before $LOAD_BEFORE, after $LOAD_AFTER. Responses uncompressed (wrk sends no Accept-Encoding)."

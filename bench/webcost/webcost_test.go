@@ -114,3 +114,24 @@ func BenchmarkServe(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRebuild is what one notice update costs the server: a new
+// snapshot from the store, then the first request for each page renders it
+// (template, gzip, ETag) into the new snapshot's cache.
+func BenchmarkRebuild(b *testing.B) {
+	srv := demoServer(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := srv.Refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range pages {
+			w := &discardWriter{h: make(http.Header)}
+			srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p.url, nil))
+			if w.status != http.StatusOK {
+				b.Fatalf("%s: status %d", p.url, w.status)
+			}
+		}
+	}
+}
