@@ -471,28 +471,34 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 	}
 	c.trend = p
 	p++
-	for lv := range c.sevTrend {
-		c.sevTrend[lv] = -1
-	}
-	shared := -1
-	for lv := 1; lv < 4; lv++ {
-		if c.sevCol[lv] >= 0 && c.sevLevel[lv] == lv {
-			if shared < 0 {
-				shared = p
-				p++
-			}
-			c.sevTrend[lv] = shared
+	// layout adds the bad-weather trend (optional) and the annual cycle.
+	base, pBase := c, p
+	layout := func(weatherTrend bool) columns {
+		c, p := base, pBase
+		for lv := range c.sevTrend {
+			c.sevTrend[lv] = -1
 		}
+		shared := -1
+		for lv := 1; lv < 4 && weatherTrend; lv++ {
+			if c.sevCol[lv] >= 0 && c.sevLevel[lv] == lv {
+				if shared < 0 {
+					shared = p
+					p++
+				}
+				c.sevTrend[lv] = shared
+			}
+		}
+		for lv := 0; lv < 4; lv++ {
+			c.sevTrend[lv] = c.sevTrend[c.sevLevel[lv]]
+		}
+		if to-from >= 730 && seasonalTerms {
+			c.seasons = true
+			c.sin, c.cos = p, p+1
+			p += 2
+		}
+		c.p = p
+		return c
 	}
-	for lv := 0; lv < 4; lv++ {
-		c.sevTrend[lv] = c.sevTrend[c.sevLevel[lv]]
-	}
-	if to-from >= 730 && seasonalTerms {
-		c.seasons = true
-		c.sin, c.cos = p, p+1
-		p += 2
-	}
-	c.p = p
 
 	// The additive form reads in a sentence ("snow adds 800 calls a
 	// day"), so it is fitted first and kept when its day-to-day variation
@@ -501,60 +507,80 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 	// number of coefficients, so the dispersion-scaled deviance compares
 	// them like (quasi-)AIC.
 	calm := levelSum[c.sevLevel[0]] / math.Max(1, float64(levelDays[c.sevLevel[0]]))
-	hasWeather := c.sevTrend[1] >= 0 || c.sevTrend[2] >= 0 || c.sevTrend[3] >= 0
-	var best *poissonFit
-	var bestCols columns
-	var firstErr error
-	for _, additive := range []bool{true, false} {
-		if additive && !hasWeather {
-			continue // no bad weather in the baseline: the two forms are the same
-		}
-		if !additive && best != nil && best.dispersion() <= goodDispersion {
-			break
-		}
-		cc := c
-		cc.additive = additive
-		init := make([]float64, p)
-		init[0] = math.Log(math.Max(calm, 0.5))
-		for lv := 1; lv < 4; lv++ {
-			col := cc.sevCol[lv]
-			if col < 0 || cc.sevLevel[lv] != lv {
+	hasWeather := c.sevCol[1] >= 0 || c.sevCol[2] >= 0 || c.sevCol[3] >= 0
+	fitBest := func(c columns) (*poissonFit, columns, error) {
+		p := c.p
+		var best *poissonFit
+		var bestCols columns
+		var firstErr error
+		for _, additive := range []bool{true, false} {
+			if additive && !hasWeather {
+				continue // no bad weather in the baseline: the two forms are the same
+			}
+			if !additive && best != nil && best.dispersion() <= goodDispersion {
+				break
+			}
+			cc := c
+			cc.additive = additive
+			init := make([]float64, p)
+			init[0] = math.Log(math.Max(calm, 0.5))
+			for lv := 1; lv < 4; lv++ {
+				col := cc.sevCol[lv]
+				if col < 0 || cc.sevLevel[lv] != lv {
+					continue
+				}
+				mean := levelSum[lv] / float64(levelDays[lv])
+				if additive {
+					init[col] = mean - calm
+				} else {
+					init[col] = math.Log(math.Max(mean, 0.5) / math.Max(calm, 0.5))
+				}
+			}
+			rows := make([]row, len(ys))
+			for i, d := range fs.rowDay {
+				rows[i] = cc.row(d, sevs[i], 0)
+			}
+			var dowExp [7]float64
+			// fitMean evaluates rows 0…n-1 in order for one set of
+			// coefficients, so the weekday factors are worked out at row 0.
+			m := func(i int, beta []float64, idx []int32, jac []float64) float64 {
+				if i == 0 {
+					cc.weekdayFactors(beta, &dowExp)
+				}
+				return cc.evalRow(&rows[i], beta, &dowExp, idx, jac)
+			}
+			f, err := fitMean(m, ys, p, designWidth, init)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
 				continue
 			}
-			mean := levelSum[lv] / float64(levelDays[lv])
-			if additive {
-				init[col] = mean - calm
-			} else {
-				init[col] = math.Log(math.Max(mean, 0.5) / math.Max(calm, 0.5))
+			if best == nil || (best.deviance-f.deviance)/best.dispersion() > strongAIC {
+				best, bestCols = f, cc
 			}
 		}
-		rows := make([]row, len(ys))
-		for i, d := range fs.rowDay {
-			rows[i] = cc.row(d, sevs[i], 0)
+		if best == nil {
+			return nil, c, firstErr
 		}
-		var dowExp [7]float64
-		// fitMean evaluates rows 0…n-1 in order for one set of
-		// coefficients, so the weekday factors are worked out at row 0.
-		m := func(i int, beta []float64, idx []int32, jac []float64) float64 {
-			if i == 0 {
-				cc.weekdayFactors(beta, &dowExp)
+		return best, bestCols, nil
+	}
+	best, bestCols, err := fitBest(layout(true))
+	if err != nil {
+		return nil, fmt.Errorf("fit %s contacts about %s: %w", k.ch, k.cat, err)
+	}
+	// Three or so winters pin the bad-weather trend down poorly, and
+	// extrapolating a noisy trend adds error; keep it only when the data
+	// show one (a Wald test at the 5% level), otherwise refit without.
+	if col := max(bestCols.sevTrend[1], bestCols.sevTrend[2], bestCols.sevTrend[3]); col >= 0 {
+		se := math.Sqrt(best.dispersion() * best.hinv[col*bestCols.p+col])
+		if math.Abs(best.beta[col]) < 1.96*se {
+			if f, cols, err := fitBest(layout(false)); err == nil {
+				best, bestCols = f, cols
 			}
-			return cc.evalRow(&rows[i], beta, &dowExp, idx, jac)
-		}
-		f, err := fitMean(m, ys, p, designWidth, init)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		if best == nil || (best.deviance-f.deviance)/best.dispersion() > strongAIC {
-			best, bestCols = f, cc
 		}
 	}
-	if best == nil {
-		return nil, fmt.Errorf("fit %s contacts about %s: %w", k.ch, k.cat, firstErr)
-	}
+	p = bestCols.p
 	f := best
 	fs.cols = bestCols
 	c = bestCols
