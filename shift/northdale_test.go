@@ -113,12 +113,23 @@ func TestNorthdale(t *testing.T) {
 	within("avoided calls", r.AvoidedCalls, truth.AvoidedCallsExpected, 0.10)
 	for cat, want := range truth.AvoidedByCategory {
 		if cat == "other" {
-			continue
+			continue // not targeted: reported as the control below
 		}
-		within("avoided calls "+cat, r.ByCategory[cat].Interval, want, 0.15)
-	}
-	if math.Abs(r.AddedDigital.Estimate-truth.AddedDigitalExpected) > 0.2*truth.AddedDigitalExpected {
-		t.Errorf("added digital = %.0f, want %.0f ± 20%%", r.AddedDigital.Estimate, truth.AddedDigitalExpected)
+		within("avoided calls "+cat, r.ByCategory[cat].Interval, want, 0.10)
 	}
 	within("net saving", r.NetSaving.FullyLoaded, truth.NetSavingExpected, 0.10)
+	if c := r.Control; c == nil || c.AvoidedCalls.Low > 0 || c.AvoidedCalls.High < 0 {
+		t.Errorf("control (untargeted categories) = %+v, want calls avoided with an interval including 0", c)
+	}
+	// Added digital contacts come out about 12% low on Northdale: its web
+	// and social growth is slowing, and the log-linear trend extrapolates
+	// it too high. The estimate is still within 15%, and the report must
+	// say so through the untargeted control rather than print it plainly.
+	if math.Abs(r.AddedDigital.Estimate-truth.AddedDigitalExpected) > 0.15*truth.AddedDigitalExpected {
+		t.Errorf("added digital = %.0f, want %.0f ± 15%%", r.AddedDigital.Estimate, truth.AddedDigitalExpected)
+	}
+	if truth.AddedDigitalExpected > r.AddedDigital.High && !strings.Contains(strings.Join(r.Warnings, " "), "understated") {
+		t.Errorf("added digital interval %.0f–%.0f misses the truth %.0f and no warning says it may be understated: %q",
+			r.AddedDigital.Low, r.AddedDigital.High, truth.AddedDigitalExpected, r.Warnings)
+	}
 }
