@@ -541,3 +541,44 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 		}
 	})
 }
+
+// TestLastAdminSurvivesConcurrentDemotions: two admins demoting each other
+// at the same moment must leave one admin, on both engines, without a
+// deadlock.
+func TestLastAdminSurvivesConcurrentDemotions(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, auth.Config{})
+		ctx := context.Background()
+		if _, err := f.svc.SetRole(ctx, "cli:test", "approver@northdale.gov.uk", auth.Admin); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, who := range []string{"admin@northdale.gov.uk", "approver@northdale.gov.uk"} {
+				wg.Go(func() { _, errs[i] = f.svc.SetRole(ctx, "cli:test", who, auth.Author) })
+			}
+			wg.Wait()
+			codes := []string{code(errs[0]), code(errs[1])}
+			if !(codes[0] == "" && codes[1] == signpost.ECONFLICT) && !(codes[0] == signpost.ECONFLICT && codes[1] == "") {
+				t.Fatalf("round %d: demotions gave %v, %v; want one success and one conflict", round, errs[0], errs[1])
+			}
+			users, _ := f.svc.Users(ctx)
+			var admins []string
+			for _, u := range users {
+				if u.Role == auth.Admin {
+					admins = append(admins, u.Email)
+				}
+			}
+			if len(admins) != 1 {
+				t.Fatalf("round %d: admins %v, want exactly one", round, admins)
+			}
+			// Restore two admins for the next round.
+			for _, who := range []string{"admin@northdale.gov.uk", "approver@northdale.gov.uk"} {
+				if _, err := f.svc.SetRole(ctx, "cli:test", who, auth.Admin); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -113,6 +113,14 @@ func (s *Service) change(ctx context.Context, actor, email string, action audit.
 	}
 	var out store.User
 	err = s.db.UpdateAccounts(ctx, func(tx *store.Tx) error {
+		// Count (and on PostgreSQL lock, in id order) the admins before
+		// touching the account: every change takes the locks in the same
+		// order, so two admins demoting each other wait rather than
+		// deadlock, and the second sees the first's change.
+		admins, err := tx.CountEnabledUsersWithRole(ctx, string(Admin))
+		if err != nil {
+			return err
+		}
 		u, err := tx.UserByEmail(ctx, norm)
 		if err != nil {
 			return err
@@ -123,14 +131,8 @@ func (s *Service) change(ctx context.Context, actor, email string, action audit.
 		if err != nil {
 			return err
 		}
-		if wasAdmin && (Role(u.Role) != Admin || u.Disabled) {
-			n, err := tx.CountEnabledUsersWithRole(ctx, string(Admin))
-			if err != nil {
-				return err
-			}
-			if n <= 1 {
-				return signpost.Errorf(signpost.ECONFLICT, "%s is the only enabled admin: make someone else an admin first", norm)
-			}
+		if wasAdmin && (Role(u.Role) != Admin || u.Disabled) && admins <= 1 {
+			return signpost.Errorf(signpost.ECONFLICT, "%s is the only enabled admin: make someone else an admin first", norm)
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err

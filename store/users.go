@@ -223,7 +223,7 @@ func isUniqueViolation(err error) bool {
 // counts, so two administrators demoting each other at once cannot both
 // succeed on PostgreSQL.
 func (tx *Tx) CountEnabledUsersWithRole(ctx context.Context, role string) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = ? AND disabled = ?`+tx.forUpdate(), role, false)
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = ? AND disabled = ? ORDER BY id`+tx.forUpdate(), role, false)
 	if err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
