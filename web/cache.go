@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -167,6 +168,56 @@ type responseCache struct {
 	entries  map[string]*cacheEntry
 	areas    int // entries for postcode pages, bounded
 	maxAreas int
+	// previous is the cache of the snapshot this one replaced. While a
+	// URL is being rendered for the new snapshot, other requests get the
+	// previous copy instead of queueing behind the render: a few
+	// milliseconds stale, never a latency spike at every update. Only one
+	// generation is kept (see succeed).
+	previous atomic.Pointer[responseCache]
+}
+
+// succeed makes c the successor of old, and lets old's own predecessor go so
+// that snapshots do not pile up in memory.
+func (c *responseCache) succeed(old *responseCache) {
+	if old == nil {
+		return
+	}
+	old.previous.Store(nil)
+	c.previous.Store(old)
+}
+
+// peek returns a finished, successful response for key without waiting.
+func (c *responseCache) peek(key string) *response {
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case <-e.done:
+		if e.err == nil {
+			return e.resp
+		}
+	default:
+	}
+	return nil
+}
+
+// await waits for an entry, answering from the previous snapshot's cache
+// while the render is still running.
+func (c *responseCache) await(key string, e *cacheEntry) (*response, bool) {
+	select {
+	case <-e.done:
+	default:
+		if p := c.previous.Load(); p != nil {
+			if r := p.peek(key); r != nil {
+				return r, true
+			}
+		}
+		<-e.done
+	}
+	return e.resp, e.err == nil
 }
 
 type cacheEntry struct {
@@ -188,18 +239,16 @@ func (c *responseCache) get(key string, render func() (*response, error)) (*resp
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
 	if ok {
-		<-e.done
-		if e.err == nil {
-			return e.resp, nil
+		if r, ok := c.await(key, e); ok {
+			return r, nil
 		}
 	}
 	bounded := strings.HasPrefix(key, "area:") || strings.HasPrefix(key, "api:area:")
 	c.mu.Lock()
 	if e, ok = c.entries[key]; ok {
 		c.mu.Unlock()
-		<-e.done
-		if e.err == nil {
-			return e.resp, nil
+		if r, ok := c.await(key, e); ok {
+			return r, nil
 		}
 		return render()
 	}

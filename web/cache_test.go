@@ -80,3 +80,42 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+func TestResponseCacheServesPreviousWhileRendering(t *testing.T) {
+	old := newResponseCache(1)
+	stale := newResponse(http.StatusOK, "text/plain", []byte("old"), time.Time{}, "")
+	old.get("home", func() (*response, error) { return stale, nil })
+	cur := newResponseCache(1)
+	cur.succeed(old)
+
+	release, started := make(chan struct{}), make(chan struct{})
+	fresh := newResponse(http.StatusOK, "text/plain", []byte("new"), time.Time{}, "")
+	done := make(chan *response)
+	go func() {
+		r, _ := cur.get("home", func() (*response, error) {
+			close(started)
+			<-release
+			return fresh, nil
+		})
+		done <- r
+	}()
+	<-started
+	// The render for the new snapshot is running: a second request gets
+	// the previous copy at once instead of waiting.
+	if r, _ := cur.get("home", nil); r != stale {
+		t.Fatalf("during the render got %q, want the previous copy", r.body)
+	}
+	close(release)
+	if r := <-done; r != fresh {
+		t.Fatalf("renderer got %q", r.body)
+	}
+	if r, _ := cur.get("home", nil); r != fresh {
+		t.Fatalf("after the render got %q, want the new copy", r.body)
+	}
+	// A third generation drops the first, so memory holds two at most.
+	next := newResponseCache(1)
+	next.succeed(cur)
+	if cur.previous.Load() != nil {
+		t.Error("the grandparent cache is still referenced")
+	}
+}

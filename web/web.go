@@ -228,6 +228,9 @@ func (s *Server) rebuild(ctx context.Context, force bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if cur := s.snap.Load(); cur != nil {
+		snap.cache.succeed(cur.cache)
+	}
 	s.snap.Store(snap)
 	return true, nil
 }
