@@ -565,19 +565,17 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 		}
 		return best, bestCols, nil
 	}
-	best, bestCols, err := fitBest(layout(true))
+	best, bestCols, err := fitBest(layout(false))
 	if err != nil {
 		return nil, fmt.Errorf("fit %s contacts about %s: %w", k.ch, k.cat, err)
 	}
-	// Three or so winters pin the bad-weather trend down poorly, and
-	// extrapolating a noisy trend adds error; keep it only when the data
-	// show one (a Wald test at the 5% level), otherwise refit without.
-	if col := max(bestCols.sevTrend[1], bestCols.sevTrend[2], bestCols.sevTrend[3]); col >= 0 {
-		se := math.Sqrt(best.dispersion() * best.hinv[col*bestCols.p+col])
-		if math.Abs(best.beta[col]) < 1.96*se {
-			if f, cols, err := fitBest(layout(false)); err == nil {
-				best, bestCols = f, cols
-			}
+	// Three or so winters pin a trend in weather-driven demand down
+	// poorly, and extrapolating a noisy trend adds error, so it is added
+	// only when the data show one: a score test at the 5% level, which
+	// needs no second fit unless it passes.
+	if hasWeather && weatherTrendScore(best, bestCols, fs.rowDay, ys) > 3.84 {
+		if f, cols, err := fitBest(layout(true)); err == nil {
+			best, bestCols = f, cols
 		}
 	}
 	p = bestCols.p
@@ -665,6 +663,42 @@ func (e *estimation) fitSeries(k seriesKey, from, to, pFrom, pTo int) (*fittedSe
 // Poisson noise allows (about four standard errors above 1 for a year or
 // more of days), so no other form is tried.
 const goodDispersion = 1.2
+
+// weatherTrendScore is the quasi-Poisson score statistic (χ² with one
+// degree of freedom) for adding a trend in weather-driven demand to a fit
+// without one: the slope of the likelihood in that direction, scaled by
+// its variance once the fitted terms have taken their share.
+func weatherTrendScore(f *poissonFit, c columns, days []int, y []float64) float64 {
+	p, w := c.p, f.width
+	b := make([]float64, p)
+	var u, ikk float64
+	for i, mu := range f.mu {
+		ix, jx := f.jidx[i*w:(i+1)*w], f.jac[i*w:(i+1)*w]
+		if jx[2] == 0 {
+			continue // a calm day: the weather trend does not reach it
+		}
+		t := float64(days[i]-c.origin) / 365.25
+		jk := mu * t // log-linear: ∂μ/∂c = μ·t on bad-weather days
+		if c.additive {
+			jk = jx[2] * f.beta[ix[2]] * t // additive: weekday × uplift × t
+		}
+		u += jk * (y[i] - mu) / mu
+		ikk += jk * jk / mu
+		for k, col := range ix {
+			b[col] += jx[k] * jk / mu
+		}
+	}
+	v := matVec(f.hinv, b, p)
+	var bhb float64
+	for j := range b {
+		bhb += b[j] * v[j]
+	}
+	den := f.dispersion() * (ikk - bhb)
+	if den <= 0 {
+		return 0
+	}
+	return u * u / den
+}
 
 // strongAIC is the difference in AIC that Burnham and Anderson (2002)
 // describe as essentially no support for the worse model.

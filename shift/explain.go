@@ -222,7 +222,7 @@ func (e *estimation) modelText(fits []*fittedSeries) string {
 	if seasons {
 		b.WriteString(" with an annual cycle (one sine–cosine pair)")
 	}
-	b.WriteString(", and each weather severity level (frost or ice, snow, heavy snow) adds its own number of contacts, scaled by the day of week and, where the data show one (a Wald test at the 5% level), with a trend of its own, since weather-driven demand need not fall with routine demand. ")
+	b.WriteString(", and each weather severity level (frost or ice, snow, heavy snow) adds its own number of contacts, scaled by the day of week and, where the data show one (a score test at the 5% level), with a trend of its own, since weather-driven demand need not fall with routine demand. ")
 	b.WriteString("In the log-linear form the same terms multiply instead. The additive form is used unless it fits worse than chance allows and the log-linear form fits clearly better (quasi-AIC difference over 10). ")
 	fmt.Fprintf(&b, "Here %d baselines are additive and %d log-linear. ", additive, loglinear)
 	b.WriteString("Weather levels seen on fewer than five baseline days borrow the next milder level. Days a channel was closed (such as Sundays) are left out rather than fitted as zeros. The baseline for the campaign uses the weather that actually happened. Added digital contacts are actual minus baseline for the digital channels (web, social, email, apps and Signpost's own pages, feeds and API); face-to-face and other assisted channels are reported but not costed. ")
