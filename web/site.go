@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -366,8 +367,8 @@ const maxPostcodeInput = 64
 func (s *Server) handleArea() http.Handler {
 	const nearest, maxKM = 5, 5.0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if !q.Has("postcode") {
+		raw, has := queryParam(r.URL.RawQuery, "postcode")
+		if !has {
 			// Arriving from the menu: just the form.
 			s.serveCached(w, r, "area-form", func(ctx context.Context, snap *snapshot) (*response, error) {
 				return s.htmlPage(snap, http.StatusOK, "area", &page{
@@ -377,7 +378,6 @@ func (s *Server) handleArea() http.Handler {
 			})
 			return
 		}
-		raw := q.Get("postcode")
 		if len(raw) > maxPostcodeInput {
 			raw = raw[:maxPostcodeInput]
 		}
@@ -869,4 +869,22 @@ func luminance(hex string) float64 {
 		}
 	}
 	return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+}
+
+// queryParam finds the first value of name in a raw query without building
+// the url.Values map: the postcode check is a hot path.
+func queryParam(rawQuery, name string) (string, bool) {
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if k != name {
+			continue
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u, true
+		}
+		return v, true
+	}
+	return "", false
 }

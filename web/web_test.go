@@ -859,3 +859,24 @@ func TestLogo(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryParam(t *testing.T) {
+	tests := []struct {
+		raw, want string
+		has       bool
+	}{
+		{"postcode=ND1+1BX", "ND1 1BX", true},
+		{"x=1&postcode=nd1%201bx&postcode=other", "nd1 1bx", true},
+		{"postcode=", "", true},
+		{"postcode", "", true},
+		{"postcodes=ND1", "", false},
+		{"", "", false},
+		{"postcode=%zz", "%zz", true},
+	}
+	for _, tt := range tests {
+		got, has := queryParam(tt.raw, "postcode")
+		if got != tt.want || has != tt.has {
+			t.Errorf("queryParam(%q) = %q, %v; want %q, %v", tt.raw, got, has, tt.want, tt.has)
+		}
+	}
+}
