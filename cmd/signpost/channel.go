@@ -17,12 +17,7 @@ import (
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel"
-	"github.com/signpost-uk/signpost/channel/bluesky"
-	"github.com/signpost-uk/signpost/channel/email"
-	"github.com/signpost-uk/signpost/channel/facebook"
-	"github.com/signpost-uk/signpost/channel/mastodon"
-	"github.com/signpost-uk/signpost/channel/webhook"
-	"github.com/signpost-uk/signpost/channel/x"
+	"github.com/signpost-uk/signpost/channel/delivery"
 	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/secret"
 	"github.com/signpost-uk/signpost/store"
@@ -49,23 +44,6 @@ func runChannel(ctx context.Context, args []string, env *environment) error {
 	return subs[args[0]](ctx, args[1:], env)
 }
 
-// channelConfig is the non-secret configuration of every channel type;
-// each type uses its own fields.
-type channelConfig struct {
-	Server     string `json:"server,omitempty"`     // mastodon
-	Visibility string `json:"visibility,omitempty"` // mastodon
-	Service    string `json:"service,omitempty"`    // bluesky PDS
-	Identifier string `json:"identifier,omitempty"` // bluesky handle
-	PageID     string `json:"page_id,omitempty"`    // facebook
-	Graph      string `json:"graph,omitempty"`      // facebook API base, for tests
-	API        string `json:"api,omitempty"`        // x API base, for tests
-	SMTP       string `json:"smtp,omitempty"`       // email host:port
-	Username   string `json:"username,omitempty"`   // email
-	From       string `json:"from,omitempty"`       // email
-	SiteURL    string `json:"site_url,omitempty"`   // email: residents' site, for unsubscribe links
-	URL        string `json:"url,omitempty"`        // webhook
-}
-
 func channelAdd(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("channel add", "<mastodon|bluesky|facebook|x|email|webhook> --name NAME [--token-env VAR | --token-stdin] [type flags]\n\n"+
 		"  mastodon: --server URL [--visibility public|unlisted]      token: access token\n"+
@@ -78,7 +56,7 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	name := fs.String("name", "", "a short name for the channel, e.g. mastodon-main")
 	tokenEnv := fs.String("token-env", "", "name of the environment variable holding the token or password")
 	tokenStdin := fs.Bool("token-stdin", false, "read the token or password from standard input")
-	var cfg channelConfig
+	var cfg delivery.ChannelConfig
 	fs.StringVar(&cfg.Server, "server", "", "mastodon: the instance URL")
 	fs.StringVar(&cfg.Visibility, "visibility", "", "mastodon: public (default) or unlisted")
 	fs.StringVar(&cfg.Service, "service", "", "bluesky: the account's PDS (default https://bsky.social)")
@@ -112,7 +90,7 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	if *name == "" {
 		return signpost.Errorf(signpost.EINVALID, "--name is required")
 	}
-	if err := checkChannelConfig(typ, cfg); err != nil {
+	if err := cfg.Check(typ); err != nil {
 		return err
 	}
 	keys, err := secret.FromEnv(env.getenv)
@@ -134,7 +112,7 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	}
 	// Build the connector now so bad settings fail here, not at the first
 	// notice.
-	if _, err := connectorFor(typ, cfg, token, channelNet{}, env); err != nil {
+	if _, err := connectorFor(*name, typ, cfg, token, channelNet{}, env); err != nil {
 		return signpost.Errorf(signpost.EINVALID, "%v", err)
 	}
 	sealed, err := keys.Seal([]byte(token), []byte(*name))
@@ -152,22 +130,6 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 		}
 		return nil
 	})
-}
-
-func checkChannelConfig(typ channel.Type, cfg channelConfig) error {
-	need := map[channel.Type][][2]string{
-		channel.Mastodon: {{"server", cfg.Server}},
-		channel.Bluesky:  {{"identifier", cfg.Identifier}},
-		channel.Facebook: {{"page-id", cfg.PageID}},
-		channel.Email:    {{"smtp", cfg.SMTP}, {"from", cfg.From}, {"site-url", cfg.SiteURL}},
-		channel.Webhook:  {{"url", cfg.URL}},
-	}
-	for _, f := range need[typ] {
-		if f[1] == "" {
-			return signpost.Errorf(signpost.EINVALID, "a %s channel needs --%s", typ, f[0])
-		}
-	}
-	return nil
 }
 
 // readToken reads the secret from the named variable or standard input.
@@ -208,35 +170,18 @@ func (n channelNet) options(env *environment) (netsafe.Options, error) {
 	return netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
 }
 
-// connectorFor wires a connector for one stored channel.
-func connectorFor(typ channel.Type, cfg channelConfig, token string, n channelNet, env *environment) (channel.Connector, error) {
+// connectorFor wires a connector for one channel through netsafe.
+func connectorFor(name string, typ channel.Type, cfg delivery.ChannelConfig, token string, n channelNet, env *environment) (channel.Connector, error) {
 	opts, err := n.options(env)
 	if err != nil {
 		return nil, err
 	}
-	client := netsafe.NewClient(opts)
-	switch typ {
-	case channel.Mastodon:
-		return mastodon.New(mastodon.Config{Server: cfg.Server, Token: token, Visibility: cfg.Visibility, Client: client})
-	case channel.Bluesky:
-		return bluesky.New(bluesky.Config{Service: cfg.Service, Identifier: cfg.Identifier, AppPassword: token, Client: client})
-	case channel.Facebook:
-		return facebook.New(facebook.Config{PageID: cfg.PageID, Token: token, Graph: cfg.Graph, Client: client})
-	case channel.X:
-		return x.New(x.Config{API: cfg.API, Token: token, Client: client})
-	case channel.Email:
-		site := strings.TrimRight(cfg.SiteURL, "/")
-		return email.New(email.Config{Addr: cfg.SMTP, Username: cfg.Username, Password: token, From: cfg.From,
-			// Subscriptions supply per-address signed links; until then
-			// the link goes to the page where residents manage them.
-			Unsubscribe: func(string) string { return site + "/subscriptions" },
-			Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return netsafe.DialContext(ctx, opts, network, addr)
-			}})
-	case channel.Webhook:
-		return webhook.New(webhook.Config{URL: cfg.URL, Secret: []byte(token), Client: client})
-	}
-	return nil, fmt.Errorf("unknown channel type %q", typ)
+	return delivery.Build(name, typ, cfg, token, delivery.Net{
+		Client: netsafe.NewClient(opts),
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return netsafe.DialContext(ctx, opts, network, addr)
+		},
+	})
 }
 
 func channelList(ctx context.Context, args []string, env *environment) error {
@@ -301,7 +246,7 @@ func channelTest(ctx context.Context, args []string, env *environment) error {
 		if err != nil {
 			return err
 		}
-		var cfg channelConfig
+		var cfg delivery.ChannelConfig
 		if err := json.Unmarshal(c.Config, &cfg); err != nil {
 			return fmt.Errorf("channel %s: configuration: %w", name, err)
 		}
@@ -309,7 +254,7 @@ func channelTest(ctx context.Context, args []string, env *environment) error {
 		if err != nil {
 			return err
 		}
-		conn, err := connectorFor(channel.Type(c.Type), cfg, string(token), channelNet{allow: []string{*allow}}, env)
+		conn, err := connectorFor(c.Name, channel.Type(c.Type), cfg, string(token), channelNet{allow: []string{*allow}}, env)
 		if err != nil {
 			return signpost.Errorf(signpost.EINVALID, "channel %s: %v", name, err)
 		}
