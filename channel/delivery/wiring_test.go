@@ -71,7 +71,9 @@ func TestConnectorsAndRenderer(t *testing.T) {
 		t.Fatal(err)
 	}
 	rend := Renderer(db, db, RenderConfig{
-		Link: func(n signpost.Notice) string { return "https://northdale.gov.uk/notices/" + strconv.FormatInt(n.ID, 10) },
+		Link: func(n signpost.Notice) string {
+			return "https://northdale.gov.uk/notices/" + strconv.FormatInt(n.ID, 10)
+		},
 		Options: func(typ channel.Type) render.Options {
 			return render.Options{Limit: render.LimitFor(typ), Hashtags: map[signpost.Category][]string{signpost.CategorySchools: {"NorthdaleSchools"}}}
 		},
