@@ -141,11 +141,19 @@ func BenchmarkScreen(b *testing.B) {
 				b.ReportMetric(float64(total)/cpu.Seconds()/1e6, "MB/cpu-s")
 			}
 			b.ReportMetric(float64(flagged)/float64(len(posts))*100, "%flagged")
+			if name != "go-away" && perOp["go-away"] > 0 {
+				// How many times faster than go-away: >1 means faster.
+				b.ReportMetric(perOp["go-away"].Seconds()/perOp[name].Seconds(), "x-go-away-wall")
+				if cpuPerOp["go-away"] > 0 && cpuPerOp[name] > 0 {
+					b.ReportMetric(cpuPerOp["go-away"].Seconds()/cpuPerOp[name].Seconds(), "x-go-away-cpu")
+				}
+			}
 		})
 	}
-	run("signpost", func(p string) bool { return s.Screen(ctx, p, Options{}).Risky })
+	// go-away first, so the signpost run can report the ratios as metrics.
 	gaDetector := goaway.NewProfanityDetector()
 	run("go-away", gaDetector.IsProfane)
+	run("signpost", func(p string) bool { return s.Screen(ctx, p, Options{}).Risky })
 
 	b.Run("signpost-280-latency", func(b *testing.B) {
 		short := posts280(posts, 20000)

@@ -26,17 +26,17 @@ import (
 // Category is one kind of publishing risk.
 type Category string
 
-// The nine categories; definitions are in the default policy file.
+// The nine categories.
 const (
-	Abuse          Category = "abuse"
-	Discrimination Category = "discrimination"
-	Profanity      Category = "profanity"
-	Threat         Category = "threat"
-	PersonalData   Category = "personal-data"
-	Confidential   Category = "confidential"
-	Political      Category = "political"
-	Disaffection   Category = "disaffection"
-	Safeguarding   Category = "safeguarding"
+	Abuse          Category = "abuse"          // insulting, demeaning or mocking people
+	Discrimination Category = "discrimination" // slurs or derogatory generalisations about protected characteristics
+	Profanity      Category = "profanity"      // swearing, including disguised spellings
+	Threat         Category = "threat"         // threats of violence or harm, or incitement
+	PersonalData   Category = "personal-data"  // identifies a private individual
+	Confidential   Category = "confidential"   // protective markings, internal or embargoed material, passwords and codes
+	Political      Category = "political"      // party promotion; before an election also named councillors and candidates
+	Disaffection   Category = "disaffection"   // staff contempt for employer or colleagues, or lack of motivation
+	Safeguarding   Category = "safeguarding"   // an incoming message suggesting someone is at risk: escalate, never block
 )
 
 var categoryOrder = [...]Category{Abuse, Discrimination, Profanity, Threat, PersonalData, Confidential, Political, Disaffection, Safeguarding}
@@ -152,8 +152,10 @@ type Finding struct {
 
 // Report is the result of screening one text.
 type Report struct {
-	Level      Severity   `json:"level"`
-	Risky      bool       `json:"risky"` // Level is Medium or High
+	Level Severity `json:"level"`
+	Risky bool     `json:"risky"` // Level is Medium or High
+	// Categories lists those with at least one medium or high finding;
+	// low findings are notes and do not make a category.
 	Categories []Category `json:"categories"`
 	Findings   []Finding  `json:"findings"`
 	// Escalate is set for safeguarding findings: the message should go to
@@ -205,7 +207,7 @@ func (s *Screener) Policy() *Policy { return s.policy }
 // deadlines through; screening a post takes microseconds, so it is only
 // checked before work starts.
 func (s *Screener) Screen(ctx context.Context, text string, opts Options) Report {
-	if ctx != nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return Report{Level: None, Categories: []Category{}, Findings: []Finding{}}
 	}
 	st := s.scratch.Get().(*scanState)
