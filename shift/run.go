@@ -433,49 +433,83 @@ func (e *estimation) bootstrap(fits []*fittedSeries, qs []*quantity) {
 	n := e.start - e.bStart
 	T := e.end - e.start + 1
 	L = min(L, n)
+	S := len(fits)
 	for _, q := range qs {
 		q.draws = make([]float64, B)
 	}
 	nb := (n + L - 1) / L
+	// Tables laid out day-major, series-minor, so that each resampled
+	// block touches one contiguous row per series set.
+	//
+	// zc[d*S+s] is series s's cumulative influence up to baseline day d.
+	zc := make([]float64, (n+1)*S)
+	for si, fs := range fits {
+		for d, v := range fs.zcum {
+			zc[d*S+si] = v
+		}
+	}
+	// Noise in the campaign's own counts comes from baseline residuals in
+	// blocks that start on the same weekday, scaled to the campaign's
+	// counts. noise[b][k*S+s] is block b's noise for series s when it
+	// borrows the k-th possible start, worked out once for all draws.
+	type noiseBlock struct {
+		a0, starts int
+		tab        []float64
+	}
+	var noise []noiseBlock
+	for t0 := 0; t0 < T; t0 += L {
+		ln := min(L, T-t0)
+		a0 := ((e.start+t0-e.bStart)%7 + 7) % 7
+		starts := 1
+		if a0 < n {
+			starts = (n-1-a0)/7 + 1
+		}
+		nbk := noiseBlock{a0: a0, starts: starts, tab: make([]float64, starts*S)}
+		for k := 0; k < starts; k++ {
+			s := a0 + 7*k
+			for si, fs := range fits {
+				sq := fs.sqrtAct[t0 : t0+ln]
+				var acc float64
+				for i := range sq {
+					acc += sq[i] * fs.pearson[(s+i)%n]
+				}
+				nbk.tab[k*S+si] = acc
+			}
+		}
+		noise = append(noise, nbk)
+	}
 	const chunk = 125
 	parallel((B+chunk-1)/chunk, func(c int) {
 		rng := rand.New(rand.NewPCG(e.opt.Seed, uint64(c)))
-		errs := make([]float64, len(fits))
+		errs := make([]float64, S)
 		for b := c * chunk; b < min(B, (c+1)*chunk); b++ {
 			clear(errs)
 			// Estimation error of the baseline: resampled blocks of each
-			// day's influence on the predicted total.
-			// Blocks wrap round the end of the baseline (a circular block
-			// bootstrap): otherwise its last days, which carry the most
-			// weight in extrapolating the trend, would be drawn too rarely
-			// and the interval would come out too narrow.
+			// day's influence on the predicted total. Blocks wrap round the
+			// end of the baseline (a circular block bootstrap): otherwise
+			// its last days, which carry the most weight in extrapolating
+			// the trend, would be drawn too rarely and the interval would
+			// come out too narrow.
 			for k := 0; k < nb; k++ {
 				s := rng.IntN(n)
 				ln := min(L, n-k*L)
-				for si, fs := range fits {
-					if s+ln <= n {
-						errs[si] += fs.zcum[s+ln] - fs.zcum[s]
-					} else {
-						errs[si] += fs.zcum[n] - fs.zcum[s] + fs.zcum[s+ln-n]
+				if s+ln <= n {
+					hi, lo := zc[(s+ln)*S:(s+ln+1)*S], zc[s*S:(s+1)*S]
+					for si := range errs {
+						errs[si] += hi[si] - lo[si]
+					}
+				} else {
+					end, lo, wrap := zc[n*S:(n+1)*S], zc[s*S:(s+1)*S], zc[(s+ln-n)*S:(s+ln-n+1)*S]
+					for si := range errs {
+						errs[si] += end[si] - lo[si] + wrap[si]
 					}
 				}
 			}
-			// Noise in the campaign's own counts: baseline residuals from
-			// blocks that start on the same weekday, scaled to its counts.
-			for t0 := 0; t0 < T; t0 += L {
-				ln := min(L, T-t0)
-				a0 := ((e.start+t0-e.bStart)%7 + 7) % 7
-				s := a0
-				if a0 < n {
-					s = a0 + 7*rng.IntN((n-1-a0)/7+1)
-				}
-				for si, fs := range fits {
-					sq := fs.sqrtAct[t0 : t0+ln]
-					var acc float64
-					for i := range sq {
-						acc += sq[i] * fs.pearson[(s+i)%n]
-					}
-					errs[si] -= acc
+			for _, nbk := range noise {
+				k := rng.IntN(nbk.starts)
+				row := nbk.tab[k*S : (k+1)*S]
+				for si := range errs {
+					errs[si] -= row[si]
 				}
 			}
 			for _, q := range qs {
