@@ -10,6 +10,7 @@ package fake
 import (
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -51,6 +52,26 @@ type faults struct {
 	queue []Fault
 	calls int
 	now   func() time.Time
+	// rate, kinds and rng inject faults at random, for chaos tests.
+	rate   float64
+	kinds  []Fault
+	rng    *rand.Rand
+	failed int
+}
+
+// FailRandomly makes each later call fail with probability rate, with a
+// kind drawn from kinds, reproducibly from seed. Queued faults come first.
+func (q *faults) FailRandomly(rate float64, seed uint64, kinds ...Fault) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.rate, q.kinds, q.rng = rate, kinds, rand.New(rand.NewPCG(seed, seed^0x5eed))
+}
+
+// Injected is how many calls the fake failed on purpose.
+func (q *faults) Injected() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.failed
 }
 
 // Fail makes the next n calls fail with f (after any already queued).
@@ -74,10 +95,15 @@ func (q *faults) next() Fault {
 	defer q.mu.Unlock()
 	q.calls++
 	if len(q.queue) == 0 {
+		if q.rng != nil && len(q.kinds) > 0 && q.rng.Float64() < q.rate {
+			q.failed++
+			return q.kinds[q.rng.IntN(len(q.kinds))]
+		}
 		return 0
 	}
 	f := q.queue[0]
 	q.queue = q.queue[1:]
+	q.failed++
 	return f
 }
 
