@@ -49,7 +49,7 @@ func chooseCost(costs []Cost, channel, phone string, day, end int) (CostUsed, []
 	pick := func(list []Cost, ch string) (Cost, bool) {
 		var cands []Cost
 		for _, c := range list {
-			if c.Channel == ch && (c.EffectiveFrom.IsZero() || dayNumber(c.EffectiveFrom) <= day) {
+			if normName(c.Channel) == ch && (c.EffectiveFrom.IsZero() || dayNumber(c.EffectiveFrom) <= day) {
 				cands = append(cands, c)
 			}
 		}
@@ -60,7 +60,7 @@ func chooseCost(costs []Cost, channel, phone string, day, end int) (CostUsed, []
 		return cands[len(cands)-1], true
 	}
 	for _, c := range costs {
-		if c.Channel == channel && !c.EffectiveFrom.IsZero() {
+		if normName(c.Channel) == channel && !c.EffectiveFrom.IsZero() {
 			if d := dayNumber(c.EffectiveFrom); d > day && d <= end {
 				warnings = append(warnings, fmt.Sprintf("The %s cost changes on %s, during the campaign; the report uses the cost in force when the campaign started.", channel, c.EffectiveFrom.Format(time.DateOnly)))
 			}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/signpost-uk/signpost"
@@ -87,6 +88,11 @@ func Estimate(d Data, campaign string, opt Options) (*Report, error) {
 
 // index lays the contacts and weather out as day-indexed arrays.
 func index(d Data, camp Campaign, opt Options) (*estimation, error) {
+	camp.Categories = slices.Clone(camp.Categories)
+	for i, c := range camp.Categories {
+		camp.Categories[i] = normName(c)
+	}
+	opt.PhoneChannel = normName(opt.PhoneChannel)
 	e := &estimation{opt: opt, camp: camp, start: dayNumber(camp.Start), end: dayNumber(camp.End)}
 	if len(d.Contacts) == 0 {
 		return nil, signpost.Errorf(signpost.EINVALID, "there are no contact counts to measure against")
@@ -130,18 +136,23 @@ func index(d Data, camp Campaign, opt Options) (*estimation, error) {
 
 	e.series = map[seriesKey][]float64{}
 	chans, cats := map[string]bool{}, map[string]bool{}
-	// Consecutive rows usually repeat a channel/category pair from a few rows
-	// back, but a map lookup per row is fast enough for ten years of data.
+	// raw maps the names as given to the series: "Phone " and "phone" are
+	// one channel. Normalising once per distinct pair keeps the per-row
+	// cost to a single map lookup.
+	raw := map[seriesKey][]float64{}
 	for i, c := range d.Contacts {
-		k := seriesKey{c.Channel, c.Category}
-		y, ok := e.series[k]
+		y, ok := raw[seriesKey{c.Channel, c.Category}]
 		if !ok {
-			y = make([]float64, e.ndays)
-			for j := range y {
-				y[j] = math.NaN()
+			k := seriesKey{normName(c.Channel), normName(c.Category)}
+			if y, ok = e.series[k]; !ok {
+				y = make([]float64, e.ndays)
+				for j := range y {
+					y[j] = math.NaN()
+				}
+				e.series[k] = y
+				chans[k.ch], cats[k.cat] = true, true
 			}
-			e.series[k] = y
-			chans[c.Channel], cats[c.Category] = true, true
+			raw[seriesKey{c.Channel, c.Category}] = y
 		}
 		n := days[i] - first
 		if math.IsNaN(y[n]) {
@@ -217,6 +228,10 @@ func (e *estimation) findClosures() {
 		e.closed[ch] = closed
 	}
 }
+
+// normName is how channel and category names are compared: case and
+// surrounding spaces do not matter.
+func normName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // columns lays out the model's coefficients and evaluates its mean.
 type columns struct {

@@ -152,3 +152,34 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestNamesIgnoreCase: an export that writes "Phone" or " Schools" on some
+// rows describes the same series as one that writes "phone" and "schools".
+func TestNamesIgnoreCase(t *testing.T) {
+	t.Parallel()
+	s := shifttest.Scenario{Name: "winter-page", Seed: 5, From: shifttest.Date(2022, 9, 1), Years: 3, CampStart: shifttest.Date(2025, 1, 6), CampDays: 40,
+		Categories: []string{"schools", "roads"}, Targeted: []string{"schools"},
+		Channels: []string{"phone", "web"}, Base: 50, Uplift: 2, Shift: 0.3, DigitalTake: 0.5, Trend: -0.02}
+	d, _ := s.Generate()
+	want, err := shift.Estimate(d, s.Name, shift.Options{Draws: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Contacts {
+		if i%2 == 0 {
+			d.Contacts[i].Channel = strings.ToUpper(d.Contacts[i].Channel)
+			cat := d.Contacts[i].Category
+			d.Contacts[i].Category = " " + strings.ToUpper(cat[:1]) + cat[1:]
+		}
+	}
+	d.Campaigns[0].Categories = []string{"Schools"}
+	d.Costs[0].Channel = "PHONE"
+	got, err := shift.Estimate(d, s.Name, shift.Options{Draws: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AvoidedCalls != want.AvoidedCalls || got.AddedDigital != want.AddedDigital || got.NetSaving.FullyLoaded != want.NetSaving.FullyLoaded {
+		t.Errorf("mixed-case names: avoided %v, added %v, saving %v; want %v, %v, %v",
+			got.AvoidedCalls, got.AddedDigital, got.NetSaving.FullyLoaded, want.AvoidedCalls, want.AddedDigital, want.NetSaving.FullyLoaded)
+	}
+}
