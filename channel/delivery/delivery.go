@@ -11,7 +11,8 @@
 //
 // What is guaranteed: the queue never loses a job and never runs one job
 // twice at once; a job whose delivery was recorded does nothing when run
-// again. The window that remains is a crash after the network accepted a
+// again. After a crash, queued jobs resume as soon as a process starts;
+// jobs that were running are rescued after five minutes. The window that remains is a crash after the network accepted a
 // post but before the delivery was recorded: Mastodon (Idempotency-Key),
 // X (duplicate-content refusal, treated as delivered) and webhooks
 // (delivery id) absorb the retry; Bluesky, Facebook and e-mail may post
@@ -127,8 +128,12 @@ func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
 	return time.Now().Add(w.cfg.Backoff(job.Attempt))
 }
 
-// Timeout bounds one attempt; connectors have their own shorter timeouts.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return 2 * time.Minute }
+// jobTimeout bounds one attempt; connectors have their own shorter
+// timeouts (netsafe's 30 s per request).
+const jobTimeout = 2 * time.Minute
+
+// Timeout bounds one attempt.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return jobTimeout }
 
 // Work delivers one notice revision to one channel.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
@@ -229,7 +234,12 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], w *Worker, workers int, 
 		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: max(workers, 1)}},
 		Workers:           ws,
 		FetchPollInterval: poll,
-		Logger:            logger,
+		JobTimeout:        jobTimeout,
+		// A process killed mid-job leaves the job "running"; River's
+		// default waits an hour before rescuing it, far too long for a
+		// snow-day notice. Five minutes is safely past JobTimeout.
+		RescueStuckJobsAfter: 5 * time.Minute,
+		Logger:               logger,
 	}
 	if poll > 0 {
 		cfg.FetchCooldown = min(max(poll/2, time.Millisecond), 100*time.Millisecond)
