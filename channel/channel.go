@@ -4,6 +4,23 @@
 // the Post and Receipt types that cross it, and the error classification
 // (permanent or retryable, with a Retry-After) that lets delivery decide
 // whether to try again, when, or to mark the channel unhealthy.
+//
+// Per network, what a retry after a lost answer does (package delivery
+// records each delivery before reporting success, so this matters only
+// when a process dies between the network accepting a post and the
+// record being written):
+//
+//	Mastodon  Idempotency-Key per delivery and part: the retry gets the first status back. Exactly once.
+//	X         the retry repeats the text and X refuses it as duplicate content; recorded as delivered. Exactly once, without the post id.
+//	Webhook   X-Signpost-Delivery is stable across retries; receivers drop repeats. Exactly once if receivers dedupe.
+//	E-mail    Message-ID is stable per (delivery, address); providers often drop repeats. At least once.
+//	Bluesky   createRecord has no idempotency key here. At least once.
+//	Facebook  the feed endpoint has no idempotency key. At least once.
+//
+// Throttling: Retry-After (seconds or HTTP-date) first, then X's
+// x-rate-limit-reset, Mastodon's X-RateLimit-Reset and Bluesky's
+// ratelimit-reset; Facebook's codes 4/17/32/613/80001 in the body with
+// X-Business-Use-Case-Usage's estimated_time_to_regain_access.
 package channel
 
 import (
