@@ -193,8 +193,12 @@ func (tx *Tx) Now() time.Time { return tx.db.now().UTC().Truncate(time.Microseco
 func (tx *Tx) Engine() Engine { return tx.db.engine }
 
 // Update runs fn in one writing transaction: all of it commits or none of it
-// does.
-func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// does. It bumps the change version, so residents' pages are rebuilt.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.transact(ctx, true, fn)
+}
+
+func (db *DB) transact(ctx context.Context, bumpVersion bool, fn func(tx *Tx) error) (err error) {
 	sqltx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -211,8 +215,10 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if _, err = tx.Exec(ctx, `UPDATE change_version SET version = version + 1 WHERE id = 1`); err != nil {
-		return fmt.Errorf("bump change version: %w", err)
+	if bumpVersion {
+		if _, err = tx.Exec(ctx, `UPDATE change_version SET version = version + 1 WHERE id = 1`); err != nil {
+			return fmt.Errorf("bump change version: %w", err)
+		}
 	}
 	if err = sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

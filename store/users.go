@@ -35,27 +35,8 @@ type User struct {
 // Those change nothing residents see, so it leaves the change version
 // alone: otherwise every staff request and every failed sign-in would make
 // the residents' site rebuild its snapshot.
-func (db *DB) UpdateAccounts(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqltx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	tx := &Tx{db: db, tx: sqltx, stmts: map[string]*sql.Stmt{}}
-	defer func() {
-		for _, st := range tx.stmts {
-			st.Close()
-		}
-		if err != nil {
-			sqltx.Rollback()
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return err
-	}
-	if err = sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+func (db *DB) UpdateAccounts(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.transact(ctx, false, fn)
 }
 
 const userColumns = `id, email, name, role, disabled, password_hash, oidc_issuer, oidc_subject,
