@@ -14,7 +14,7 @@
 //	X         the retry repeats the text and X refuses it as duplicate content; recorded as delivered. Exactly once, without the post id.
 //	Webhook   X-Signpost-Delivery is stable across retries; receivers drop repeats. Exactly once if receivers dedupe.
 //	E-mail    Message-ID is stable per (delivery, address); providers often drop repeats. At least once.
-//	Bluesky   createRecord has no idempotency key here. At least once.
+//	Bluesky   with a delivery key and CreatedAt, putRecord with a record key derived from them: the retry rewrites the same record. Exactly once.
 //	Facebook  the feed endpoint has no idempotency key. At least once.
 //
 // Throttling: Retry-After (seconds or HTTP-date) first, then X's
@@ -26,6 +26,7 @@ package channel
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Type names a kind of channel; it is what `signpost channel add <type>`
@@ -74,6 +75,10 @@ type Post struct {
 	// Payload is the structured notice for channels that send data rather
 	// than text (webhooks); nil elsewhere.
 	Payload any
+	// CreatedAt is when the notice revision was made. Networks that
+	// store a creation time get this one, so a retried post is
+	// byte-for-byte the same record (Bluesky).
+	CreatedAt time.Time
 }
 
 // Language is the main language of the post, or "" when not known.

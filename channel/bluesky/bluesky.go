@@ -8,13 +8,19 @@
 //
 // Bluesky has no editing: Update deletes the old thread and posts the new
 // text, so followers see a new post and the old one's likes and reposts are
-// lost. Delivery guarantee: createRecord is not idempotent, so a retry after
-// an answer was lost can post twice; delivery records the receipt as soon
-// as the call returns to keep that window small.
+// lost.
+//
+// Delivery guarantee: when a post has an idempotency key and a creation
+// time, each part is written with com.atproto.repo.putRecord under a
+// record key (a TID) derived from them, with createdAt set from the same
+// time, so a retry after a lost answer rewrites the identical record
+// instead of posting again. Without them, createRecord is used and a retry
+// can post twice.
 package bluesky
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,15 +152,29 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 	if len(langs) > 3 {
 		langs = langs[:3]
 	}
+	idempotent := p.IdempotencyKey != "" && !p.CreatedAt.IsZero()
 	for i, text := range p.Parts {
-		rec := postRecord{Type: "app.bsky.feed.post", Text: text, CreatedAt: c.cfg.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		created := c.cfg.Now()
+		if idempotent {
+			// A millisecond apart keeps the thread's parts in order.
+			created = p.CreatedAt.Add(time.Duration(i) * time.Millisecond)
+		}
+		rec := postRecord{Type: "app.bsky.feed.post", Text: text, CreatedAt: created.UTC().Format("2006-01-02T15:04:05.000Z"),
 			Langs: langs, Facets: Facets(text)}
 		if i > 0 {
 			rec.Reply = &replyRef{Root: root, Parent: parent}
 		}
 		var out strongRef
-		err := c.xrpc(ctx, "com.atproto.repo.createRecord", func(did string) any {
-			return map[string]any{"repo": did, "collection": "app.bsky.feed.post", "record": rec}
+		nsid, rkey := "com.atproto.repo.createRecord", ""
+		if idempotent {
+			nsid, rkey = "com.atproto.repo.putRecord", TID(created, p.IdempotencyKey)
+		}
+		err := c.xrpc(ctx, nsid, func(did string) any {
+			in := map[string]any{"repo": did, "collection": "app.bsky.feed.post", "record": rec}
+			if rkey != "" {
+				in["rkey"] = rkey
+			}
+			return in
 		}, &out)
 		if err != nil {
 			return r, fmt.Errorf("bluesky: post part %d of %d: %w", i+1, len(p.Parts), err)
@@ -168,6 +188,27 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		r.URLs = append(r.URLs, webURL(out.URI))
 	}
 	return r, nil
+}
+
+// TID derives a record key in the AT Protocol's TID syntax (13
+// characters of base32-sortable: a 53-bit microsecond timestamp and a
+// 10-bit clock id) from a time and a delivery key, so the same delivery
+// always names the same record.
+func TID(t time.Time, key string) string {
+	const alphabet = "234567abcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte(key))
+	// Twenty bits of the key (the clock id and the timestamp's lowest ten
+	// bits, about a millisecond) keep deliveries made in the same instant
+	// apart.
+	h := uint64(sum[0])<<12 | uint64(sum[1])<<4 | uint64(sum[2]>>4)
+	micros := uint64(t.UnixMicro())&^1023 | h>>10
+	v := (micros&(1<<53-1))<<10 | h&1023
+	out := make([]byte, 13)
+	for i := 12; i >= 0; i-- {
+		out[i] = alphabet[v&31]
+		v >>= 5
+	}
+	return string(out)
 }
 
 // webURL turns at://did/app.bsky.feed.post/rkey into the bsky.app address.

@@ -2,6 +2,7 @@ package bluesky
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,71 @@ func TestRejections(t *testing.T) {
 	}
 	if n := len(srv.Posts()); n != 1 {
 		t.Errorf("%d posts", n)
+	}
+}
+
+func TestIdempotentPublish(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "app-pass-1234")
+	made := time.Date(2026, 1, 6, 6, 45, 0, 0, time.UTC)
+	post := channel.Post{Parts: []string{"1/2 Schools closed", "2/2 Buses off"}, IdempotencyKey: "signpost-n1-r1-sky-publish", CreatedAt: made}
+	first, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The answer was lost, say: the retry rewrites the same records.
+	again, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := srv.Posts()
+	if len(posts) != 2 || posts[0].Writes != 1 || posts[1].Writes != 1 {
+		t.Fatalf("posts = %+v", posts)
+	}
+	for i := range first.IDs {
+		if first.IDs[i] != again.IDs[i] || first.CIDs[i] != again.CIDs[i] {
+			t.Errorf("part %d: %s/%s then %s/%s", i, first.IDs[i], first.CIDs[i], again.IDs[i], again.CIDs[i])
+		}
+	}
+	if posts[0].Record.CreatedAt != "2026-01-06T06:45:00.000Z" || posts[1].Record.CreatedAt != "2026-01-06T06:45:00.001Z" {
+		t.Errorf("createdAt = %s, %s", posts[0].Record.CreatedAt, posts[1].Record.CreatedAt)
+	}
+	// Another delivery at the same instant gets other records.
+	other := post
+	other.IdempotencyKey = "signpost-n2-r1-sky-publish"
+	other.Parts = []string{"Roads gritted"}
+	if _, err := c.Publish(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Posts()); n != 3 {
+		t.Errorf("%d posts after a second delivery, want 3", n)
+	}
+}
+
+func TestTID(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 6, 6, 45, 0, 0, time.UTC)
+	// Records only need distinct keys within one account, and deliveries
+	// sharing an instant are the channels of one revision: a few, not
+	// thousands. 200 is far more than happens.
+	seen := map[string]bool{}
+	for i := range 200 {
+		key := "signpost-n" + strconv.Itoa(i) + "-r1-sky-publish"
+		tid := TID(at, key)
+		if len(tid) != 13 || !strings.ContainsRune("234567abcdefghij", rune(tid[0])) || strings.Trim(tid, "234567abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("TID %q is not TID syntax", tid)
+		}
+		if TID(at, key) != tid {
+			t.Fatal("TID is not deterministic")
+		}
+		if seen[tid] {
+			t.Fatalf("TID collision at %d keys", i)
+		}
+		seen[tid] = true
+	}
+	// Later times sort later, as TIDs must.
+	if TID(at.Add(time.Second), "a") <= TID(at, "a") {
+		t.Error("TIDs do not sort by time")
 	}
 }

@@ -87,7 +87,8 @@ func TestChaos(t *testing.T) {
 		Store:     db,
 		Connector: func(_ context.Context, name string) (channel.Connector, error) { return conns[name], nil },
 		Render: func(_ context.Context, id int64, rev int, _ string) (channel.Post, error) {
-			return channel.Post{Parts: []string{fmt.Sprintf("Notice %d revision %d", id, rev)}}, nil
+			made := time.Date(2026, 1, 6, 6, 0, 0, 0, time.UTC).Add(time.Duration(id) * time.Second)
+			return channel.Post{Parts: []string{fmt.Sprintf("Notice %d revision %d", id, rev)}, CreatedAt: made}, nil
 		},
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Wait:    func(time.Duration) time.Duration { return time.Millisecond },

@@ -14,9 +14,9 @@
 // again. After a crash, queued jobs resume as soon as a process starts;
 // jobs that were running are rescued after five minutes. The window that remains is a crash after the network accepted a
 // post but before the delivery was recorded: Mastodon (Idempotency-Key),
-// X (duplicate-content refusal, treated as delivered) and webhooks
-// (delivery id) absorb the retry; Bluesky, Facebook and e-mail may post
-// twice in that window.
+// Bluesky (putRecord under a key derived from the delivery), X
+// (duplicate-content refusal, treated as delivered) and webhooks (delivery
+// id) absorb the retry; Facebook and e-mail may post twice in that window.
 package delivery
 
 import (

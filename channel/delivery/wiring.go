@@ -212,6 +212,7 @@ func Renderer(notices NoticeReader, channels ChannelReader, rc RenderConfig) fun
 		if err != nil {
 			return channel.Post{}, err
 		}
+		post.CreatedAt = n.UpdatedAt
 		if typ == channel.Webhook {
 			post.Payload = payload(*n, link)
 		}

@@ -82,7 +82,7 @@ func TestConnectorsAndRenderer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(p1.Parts[0], "Schools closed") || !strings.Contains(p1.Parts[0], "#NorthdaleSchools") || p1.Payload != nil {
+	if !strings.HasPrefix(p1.Parts[0], "Schools closed") || !strings.Contains(p1.Parts[0], "#NorthdaleSchools") || p1.Payload != nil || !p1.CreatedAt.Equal(n.UpdatedAt) {
 		t.Errorf("revision 1 on mastodon: %+v", p1)
 	}
 	p2, err := rend(ctx, n.ID, 2, "hook")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type BlueskyPost struct {
 	URI, CID, RKey string
 	Record         BlueskyRecord
 	Deleted        bool
+	Writes         int // rewrites by putRecord after the first write
 }
 
 // BlueskyRecord is an app.bsky.feed.post record.
@@ -168,7 +170,12 @@ func (b *Bluesky) serve(w http.ResponseWriter, r *http.Request) {
 		if !b.authorised(w, r) {
 			return
 		}
-		b.createRecord(w, r)
+		b.createRecord(w, r, false)
+	case "com.atproto.repo.putRecord":
+		if !b.authorised(w, r) {
+			return
+		}
+		b.createRecord(w, r, true)
 	case "com.atproto.repo.deleteRecord":
 		if !b.authorised(w, r) {
 			return
@@ -218,7 +225,13 @@ func (b *Bluesky) issue(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, map[string]any{"accessJwt": access, "refreshJwt": refresh, "handle": b.Handle, "did": b.DID, "active": true})
 }
 
-func (b *Bluesky) createRecord(w http.ResponseWriter, r *http.Request) {
+// tidSyntax is the TID format: 13 base32-sortable characters, the first
+// limited so the top bit is zero.
+var tidSyntax = regexp.MustCompile(`^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$`)
+
+// createRecord serves createRecord and, with put, putRecord: put writes
+// the record under the given key whether or not it exists.
+func (b *Bluesky) createRecord(w http.ResponseWriter, r *http.Request, put bool) {
 	var in struct {
 		Repo       string          `json:"repo"`
 		Collection string          `json:"collection"`
@@ -247,17 +260,35 @@ func (b *Bluesky) createRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rkey := in.Rkey
+	if rkey == "" && put {
+		xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Input must have the property \"rkey\"")
+		return
+	}
 	if rkey == "" {
 		rkey = b.tid()
 	}
-	for _, p := range b.posts {
-		if p.RKey == rkey && !p.Deleted {
-			xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Record already exists")
-			return
+	if !tidSyntax.MatchString(rkey) {
+		xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Invalid record key for app.bsky.feed.post: must be a TID")
+		return
+	}
+	var p *BlueskyPost
+	for _, old := range b.posts {
+		if old.RKey == rkey && !old.Deleted {
+			if !put {
+				xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Record already exists")
+				return
+			}
+			p = old
 		}
 	}
-	p := &BlueskyPost{URI: "at://" + b.DID + "/app.bsky.feed.post/" + rkey, CID: b.cid(string(in.Record) + rkey), RKey: rkey, Record: rec}
-	b.posts = append(b.posts, p)
+	if p == nil {
+		p = &BlueskyPost{URI: "at://" + b.DID + "/app.bsky.feed.post/" + rkey, RKey: rkey}
+		b.posts = append(b.posts, p)
+	} else {
+		p.Writes++
+	}
+	// The CID is the content's hash: rewriting the same record keeps it.
+	p.CID, p.Record = b.cid(string(in.Record)), rec
 	writeJSON(w, http.StatusOK, map[string]any{"uri": p.URI, "cid": p.CID,
 		"commit": map[string]string{"cid": b.cid("commit" + rkey), "rev": b.tid()}, "validationStatus": "valid"})
 }
