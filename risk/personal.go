@@ -399,7 +399,9 @@ func isCommonCapital(w []byte) bool {
 		"contact", "send", "reply", "not", "do", "don", "can", "will", "has", "have", "had", "he", "she", "they",
 		"his", "her", "their", "my", "me", "i", "im", "ive", "ill", "id", "just", "new", "free", "north", "south",
 		"east", "west", "centre", "park", "hall", "library", "depot", "clinic", "town", "city", "county",
-		"christmas", "easter", "bank", "holiday", "covid", "england", "uk", "britain", "british", "english":
+		"christmas", "easter", "bank", "holiday", "covid", "england", "uk", "britain", "british", "english",
+		"mayor", "mayoress", "consort", "deputy", "lord", "lady", "leader", "chair", "chairman", "chairwoman",
+		"cabinet", "member", "members", "candidate", "candidates", "sheriff", "alderman":
 		return true
 	}
 	return false

@@ -325,7 +325,7 @@ func (s *Screener) credentialRule(st *scanState, h hit) {
 		if t.sent != st.toks[h.b-1].sent && st.toks[j-1].flags&tfColonAfter == 0 {
 			break
 		}
-		if t.flags&tfDigit != 0 {
+		if t.flags&tfDigit != 0 && !isQuantity(st, int(j)) {
 			st.add(Confidential, strong, h.a, j+1, "A password, login or access code: anyone reading it could get in.", "Remove the code and change it now that it has been shared.")
 			return
 		}
@@ -340,6 +340,25 @@ func (s *Screener) credentialRule(st *scanState, h hit) {
 	if j < int32(len(st.toks)) && st.toks[j].sent == st.toks[h.a].sent && !isFunctionWord(st.word(int(j))) {
 		st.add(Confidential, strong, h.a, j+1, "A password, login or access code: anyone reading it could get in.", "Remove the code and change it now that it has been shared.")
 	}
+}
+
+// isQuantity: a number in a rule about the code, not the code itself
+// ("every 90 days", "at least 8 characters").
+func isQuantity(st *scanState, j int) bool {
+	if j+1 < len(st.toks) {
+		switch string(st.word(j + 1)) {
+		case "days", "day", "characters", "character", "chars", "digits", "digit", "letters", "hours", "minutes",
+			"months", "weeks", "times", "attempts", "tries", "numbers", "symbols", "or", "to":
+			return true
+		}
+	}
+	if j > 0 {
+		switch string(st.word(j - 1)) {
+		case "every", "least", "than", "after", "within", "first", "last", "minimum", "maximum", "max", "min":
+			return true
+		}
+	}
+	return false
 }
 
 // isFunctionWord: words that follow "password is" in harmless sentences
