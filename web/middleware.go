@@ -182,6 +182,11 @@ func (s *Server) observe(r *http.Request, route string, status int, d time.Durat
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// The snapshot: how fresh it is and what rebuilding it costs.
+	version  prometheus.Gauge
+	builtAt  prometheus.Gauge
+	rebuilds prometheus.Histogram
+	failures prometheus.Counter
 	// children caches the per-(route, code) series: a lock-free lookup
 	// instead of hashing label values on every request.
 	children sync.Map // metricKey → *metricChild
@@ -209,20 +214,59 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
 		}, []string{"route", "code"}),
 	}
-	// A second Server on the same registry (a restart in tests) shares the
-	// collectors already there.
-	var are prometheus.AlreadyRegisteredError
-	if err := reg.Register(m.requests); errors.As(err, &are) {
-		m.requests = are.ExistingCollector.(*prometheus.CounterVec)
-	} else if err != nil {
-		return nil, fmt.Errorf("register web metrics: %w", err)
+	m.version = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "signpost_snapshot_version",
+		Help: "The store change version the pages are rendered from.",
+	})
+	m.builtAt = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "signpost_snapshot_built_timestamp_seconds",
+		Help: "When the current snapshot was built (Unix time).",
+	})
+	m.rebuilds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "signpost_snapshot_rebuild_seconds",
+		Help:    "Time to rebuild the snapshot from the store after a change.",
+		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+	})
+	m.failures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "signpost_snapshot_rebuild_failures_total",
+		Help: "Snapshot rebuilds that failed; pages keep the previous snapshot.",
+	})
+	var err error
+	if m.requests, err = register(reg, m.requests); err != nil {
+		return nil, err
 	}
-	if err := reg.Register(m.latency); errors.As(err, &are) {
-		m.latency = are.ExistingCollector.(*prometheus.HistogramVec)
-	} else if err != nil {
-		return nil, fmt.Errorf("register web metrics: %w", err)
+	if m.latency, err = register(reg, m.latency); err != nil {
+		return nil, err
+	}
+	if m.version, err = register(reg, m.version); err != nil {
+		return nil, err
+	}
+	if m.builtAt, err = register(reg, m.builtAt); err != nil {
+		return nil, err
+	}
+	if m.rebuilds, err = register(reg, m.rebuilds); err != nil {
+		return nil, err
+	}
+	if m.failures, err = register(reg, m.failures); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// register adds c to reg; a second Server on the same registry (a restart
+// in tests) shares the collector already there.
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	if err != nil {
+		return c, fmt.Errorf("register web metrics: %w", err)
+	}
+	return c, nil
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {

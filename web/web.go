@@ -218,16 +218,22 @@ func (s *Server) rebuild(ctx context.Context, force bool) (bool, error) {
 	defer s.refreshMu.Unlock()
 	v, err := s.deps.Notices.ChangeVersion(ctx)
 	if err != nil {
+		s.metrics.failures.Inc()
 		return false, fmt.Errorf("read change version: %w", err)
 	}
 	now := s.now().In(s.loc)
 	if cur := s.snap.Load(); !force && cur != nil && cur.version == v && sameDay(cur.builtAt, now) {
 		return false, nil
 	}
+	start := time.Now()
 	snap, err := buildSnapshot(ctx, s.deps.Places, s.deps.Notices, v, now, s.cfg.MaxCachedAreas)
 	if err != nil {
+		s.metrics.failures.Inc()
 		return false, err
 	}
+	s.metrics.rebuilds.Observe(time.Since(start).Seconds())
+	s.metrics.version.Set(float64(v))
+	s.metrics.builtAt.Set(float64(now.Unix()))
 	if cur := s.snap.Load(); cur != nil {
 		snap.cache.succeed(cur.cache)
 	}

@@ -697,6 +697,8 @@ func TestMetrics(t *testing.T) {
 		`signpost_http_requests_total{code="200",route="GET /{$}"} 1`,
 		`signpost_http_requests_total{code="404",route="unmatched"} 1`,
 		`signpost_http_request_duration_seconds_bucket{code="200",route="GET /{$}"`,
+		"signpost_snapshot_rebuild_seconds_count 1",
+		"signpost_snapshot_version ",
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("metrics lack %s", want)
