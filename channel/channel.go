@@ -15,7 +15,7 @@
 //	Webhook   X-Signpost-Delivery is stable across retries; receivers drop repeats. Exactly once if receivers dedupe.
 //	E-mail    Message-ID is stable per (delivery, address); providers often drop repeats. At least once.
 //	Bluesky   with a delivery key and CreatedAt, putRecord with a record key derived from them: the retry rewrites the same record. Exactly once.
-//	Facebook  the feed endpoint has no idempotency key. At least once.
+//	Facebook  no idempotency key; on a retry the connector first looks for the same message among the Page's recent posts. Exactly once unless the Page posted identical text meanwhile.
 //
 // Throttling: Retry-After (seconds or HTTP-date) first, then X's
 // x-rate-limit-reset, Mastodon's X-RateLimit-Reset and Bluesky's
@@ -79,6 +79,10 @@ type Post struct {
 	// store a creation time get this one, so a retried post is
 	// byte-for-byte the same record (Bluesky).
 	CreatedAt time.Time
+	// Retry says an earlier attempt of this delivery may have reached the
+	// network, so connectors without idempotency keys look for the post
+	// before making it again (Facebook).
+	Retry bool
 }
 
 // Language is the main language of the post, or "" when not known.

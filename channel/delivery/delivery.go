@@ -16,7 +16,8 @@
 // post but before the delivery was recorded: Mastodon (Idempotency-Key),
 // Bluesky (putRecord under a key derived from the delivery), X
 // (duplicate-content refusal, treated as delivered) and webhooks (delivery
-// id) absorb the retry; Facebook and e-mail may post twice in that window.
+// id) absorb the retry, and Facebook looks for the message among the
+// Page's recent posts first; e-mail may be sent twice in that window.
 package delivery
 
 import (
@@ -169,6 +170,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			return river.JobCancel(fmt.Errorf("delivery %s: render: %w", a.Key(), rerr))
 		}
 		post.IdempotencyKey = a.Key()
+		post.Retry = job.Attempt > 1
 		if live && len(receipt.IDs) > 0 {
 			receipt, err = conn.Update(ctx, receipt, post)
 		} else {

@@ -11,9 +11,10 @@
 // given); codes 1 and 2 and is_transient errors are temporary.
 //
 // Facebook has no threads: the parts are joined into one message.
-// Delivery guarantee: the feed endpoint has no idempotency key, so a retry
-// after a lost answer can post twice; delivery should look for its marker
-// in the Page's recent posts before retrying (not done here).
+// Delivery guarantee: the feed endpoint has no idempotency key, so when a
+// post is a retry the connector first reads the Page's recent posts
+// (GET /{page-id}/posts) and, if one has exactly this message, returns it
+// instead of posting again.
 package facebook
 
 import (
@@ -76,6 +77,15 @@ func New(cfg Config) (*Connector, error) {
 
 // Publish posts the parts as one message with the notice's link.
 func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
+	if p.Retry {
+		id, err := c.find(ctx, p.Text())
+		if err != nil {
+			return channel.Receipt{}, fmt.Errorf("facebook: look for an earlier attempt: %w", err)
+		}
+		if id != "" {
+			return channel.Receipt{IDs: []string{id}, URLs: []string{permalink(id)}}, nil
+		}
+	}
 	form := url.Values{"message": {p.Text()}}
 	if p.Link != "" {
 		form.Set("link", p.Link)
@@ -90,6 +100,26 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		return channel.Receipt{}, channel.Retryable(0, "facebook: post answered without an id")
 	}
 	return channel.Receipt{IDs: []string{out.ID}, URLs: []string{permalink(out.ID)}}, nil
+}
+
+// find returns the id of a recent Page post with exactly this message.
+// Twenty-five posts reach back further than any retry does.
+func (c *Connector) find(ctx context.Context, message string) (string, error) {
+	var out struct {
+		Data []struct {
+			ID      string `json:"id"`
+			Message string `json:"message"`
+		} `json:"data"`
+	}
+	if err := c.call(ctx, http.MethodGet, c.cfg.PageID+"/posts", url.Values{"fields": {"id,message,created_time"}, "limit": {"25"}}, &out); err != nil {
+		return "", err
+	}
+	for _, p := range out.Data {
+		if p.Message == message {
+			return p.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // permalink turns {page-id}_{post-id} into the post's address.

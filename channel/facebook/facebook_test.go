@@ -108,3 +108,25 @@ func TestRejections(t *testing.T) {
 		t.Error("accepted a page id with a slash")
 	}
 }
+
+func TestRetryFindsEarlierPost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "page-token")
+	post := channel.Post{Parts: []string{"Schools closed"}, Link: "https://n.gov.uk/n/1"}
+	first, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first answer was lost; the retry finds the post.
+	post.Retry = true
+	again, err := c.Publish(ctx, post)
+	if err != nil || again.IDs[0] != first.IDs[0] || len(srv.Posts()) != 1 {
+		t.Errorf("retry: %+v, %v, %d posts", again, err, len(srv.Posts()))
+	}
+	// A retry whose first attempt never arrived posts.
+	other := channel.Post{Parts: []string{"Roads gritted"}, Retry: true}
+	if r, err := c.Publish(ctx, other); err != nil || r.IDs[0] == first.IDs[0] || len(srv.Posts()) != 2 {
+		t.Errorf("retry of a lost attempt: %+v, %v", r, err)
+	}
+}

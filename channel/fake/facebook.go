@@ -120,6 +120,15 @@ func (f *Facebook) serve(w http.ResponseWriter, r *http.Request) {
 		p := &FacebookPost{ID: fmt.Sprintf("%s_%d", f.PageID, 1000000+len(f.posts)), Message: msg, Link: link}
 		f.posts = append(f.posts, p)
 		writeJSON(w, http.StatusOK, map[string]string{"id": p.ID})
+	case path == f.PageID+"/posts" && r.Method == http.MethodGet:
+		// Newest first, as Graph lists them.
+		var data []map[string]string
+		for i := len(f.posts) - 1; i >= 0 && len(data) < 25; i-- {
+			if p := f.posts[i]; !p.Deleted {
+				data = append(data, map[string]string{"id": p.ID, "message": p.Message, "created_time": "2026-01-06T07:00:00+0000"})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": data})
 	case path == f.PageID && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"id": f.PageID, "name": "Northdale Council"})
 	default:
