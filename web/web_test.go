@@ -55,8 +55,13 @@ func (c *testClock) Set(t time.Time) {
 // newFixture serves the Northdale demo from a fresh SQLite database.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureOn(t, store.SQLite)
+}
+
+func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	db := storetest.Open(t, store.SQLite)
+	db := storetest.Open(t, engine)
 	if err := demo.Load(ctx, db, testNow); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
@@ -879,6 +884,32 @@ func TestQueryParam(t *testing.T) {
 		got, has := queryParam(tt.raw, "postcode")
 		if got != tt.want || has != tt.has {
 			t.Errorf("queryParam(%q) = %q, %v; want %q, %v", tt.raw, got, has, tt.want, tt.has)
+		}
+	}
+}
+
+// TestEngines serves the demo from each engine (PostgreSQL when
+// SIGNPOST_TEST_POSTGRES is set) and checks the pages and API agree.
+func TestEngines(t *testing.T) {
+	bodies := map[store.Engine]map[string]string{}
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			f := newFixtureOn(t, engine)
+			bodies[engine] = map[string]string{}
+			for _, p := range []string{"/", "/area?postcode=ND1+1BX", "/map", "/api/v1/postcodes/ND1%201BX", "/api/v1/notices?include_closed=true", "/feeds/notices.atom", "/calendar/rounds/ND-R001.ics"} {
+				r := get(t, f.srv, p)
+				if r.status != 200 {
+					t.Errorf("%s: status %d", p, r.status)
+				}
+				bodies[engine][p] = r.body
+			}
+		})
+	}
+	if len(bodies) == 2 {
+		for p, b := range bodies[store.SQLite] {
+			if bodies[store.Postgres][p] != b {
+				t.Errorf("%s differs between SQLite and PostgreSQL", p)
+			}
 		}
 	}
 }
