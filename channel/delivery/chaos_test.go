@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,9 +28,12 @@ import (
 // client five times mid-run as a redeploy would, and checks that every
 // (notice, channel) pair was posted exactly once and none was lost.
 //
-// Restarts here are graceful (Stop waits for running jobs); the window a
-// SIGKILL opens between a network accepting a post and the delivery being
-// recorded is covered per network in the package comment, not here.
+// A tenth of the posts that succeed also lose their answer, which is what
+// a SIGKILL between the network accepting a post and the delivery being
+// recorded looks like to the retry: each network's idempotency (Mastodon's
+// Idempotency-Key, Bluesky's derived record keys, Facebook's look-up, X's
+// duplicate refusal) must keep that retry from posting again. The restarts
+// themselves are graceful.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos test takes a few seconds")
@@ -65,6 +70,12 @@ func TestChaos(t *testing.T) {
 	}
 	if conns["x"], err = x.New(x.Config{API: xx.URL, Token: "x-tok", Client: client}); err != nil {
 		t.Fatal(err)
+	}
+	// A tenth of the calls that reach the network lose their answer, as
+	// when the process dies after the post but before recording it.
+	lost := &lostAnswers{rng: rand.New(rand.NewPCG(5, 6)), rate: 0.1}
+	for name, c := range conns {
+		conns[name] = lostConnector{Connector: c, lost: lost}
 	}
 	names := []string{"masto", "sky", "fb", "x"}
 	for _, n := range names {
@@ -177,5 +188,47 @@ func TestChaos(t *testing.T) {
 			t.Errorf("%s: %d distinct posts, want %d", name, len(posted[name]), notices)
 		}
 	}
-	t.Logf("faults injected: mastodon %d, bluesky %d, facebook %d, x %d", masto.Injected(), sky.Injected(), fb.Injected(), xx.Injected())
+	t.Logf("faults injected: mastodon %d, bluesky %d, facebook %d, x %d; answers lost after posting: %d", masto.Injected(), sky.Injected(), fb.Injected(), xx.Injected(), lost.count())
+	if lost.count() == 0 {
+		t.Error("no answers were lost: the crash window was not exercised")
+	}
+}
+
+// lostAnswers decides which successful calls lose their answer.
+type lostAnswers struct {
+	mu   sync.Mutex
+	rng  *rand.Rand
+	rate float64
+	n    int
+}
+
+func (l *lostAnswers) lose() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rng.Float64() < l.rate {
+		l.n++
+		return true
+	}
+	return false
+}
+
+func (l *lostAnswers) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+// lostConnector posts for real, then sometimes reports a timeout as if
+// the answer never came back.
+type lostConnector struct {
+	channel.Connector
+	lost *lostAnswers
+}
+
+func (c lostConnector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
+	r, err := c.Connector.Publish(ctx, p)
+	if err == nil && c.lost.lose() {
+		return channel.Receipt{}, channel.Retryable(0, "answer lost after the post was made")
+	}
+	return r, err
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func New(cfg Config) (*Connector, error) {
 // Publish posts the parts as one message with the notice's link.
 func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
 	if p.Retry {
-		id, err := c.find(ctx, p.Text())
+		id, err := c.find(ctx, p.Text(), p.CreatedAt)
 		if err != nil {
 			return channel.Receipt{}, fmt.Errorf("facebook: look for an earlier attempt: %w", err)
 		}
@@ -102,22 +103,42 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 	return channel.Receipt{IDs: []string{out.ID}, URLs: []string{permalink(out.ID)}}, nil
 }
 
-// find returns the id of a recent Page post with exactly this message.
-// Twenty-five posts reach back further than any retry does.
-func (c *Connector) find(ctx context.Context, message string) (string, error) {
-	var out struct {
-		Data []struct {
-			ID      string `json:"id"`
-			Message string `json:"message"`
-		} `json:"data"`
+// find returns the id of a Page post with exactly this message, made
+// since the revision was (when the post says when), reading at most five
+// pages of 100 posts, newest first.
+func (c *Connector) find(ctx context.Context, message string, since time.Time) (string, error) {
+	params := url.Values{"fields": {"id,message,created_time"}, "limit": {"100"}}
+	if !since.IsZero() {
+		// A minute's slack for clocks that disagree.
+		params.Set("since", strconv.FormatInt(since.Add(-time.Minute).Unix(), 10))
 	}
-	if err := c.call(ctx, http.MethodGet, c.cfg.PageID+"/posts", url.Values{"fields": {"id,message,created_time"}, "limit": {"25"}}, &out); err != nil {
-		return "", err
-	}
-	for _, p := range out.Data {
-		if p.Message == message {
-			return p.ID, nil
+	for range 5 {
+		var out struct {
+			Data []struct {
+				ID      string `json:"id"`
+				Message string `json:"message"`
+			} `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
 		}
+		if err := c.call(ctx, http.MethodGet, c.cfg.PageID+"/posts", params, &out); err != nil {
+			return "", err
+		}
+		for _, p := range out.Data {
+			if p.Message == message {
+				return p.ID, nil
+			}
+		}
+		if out.Paging.Next == "" || out.Paging.Cursors.After == "" {
+			return "", nil
+		}
+		// Follow the cursor rather than the next URL, so the request
+		// keeps going to the configured Graph host.
+		params.Set("after", out.Paging.Cursors.After)
 	}
 	return "", nil
 }

@@ -2,6 +2,7 @@ package facebook
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,30 @@ func TestRetryFindsEarlierPost(t *testing.T) {
 	other := channel.Post{Parts: []string{"Roads gritted"}, Retry: true}
 	if r, err := c.Publish(ctx, other); err != nil || r.IDs[0] == first.IDs[0] || len(srv.Posts()) != 2 {
 		t.Errorf("retry of a lost attempt: %+v, %v", r, err)
+	}
+}
+
+func TestRetryLooksPastOnePage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "page-token")
+	first, err := c.Publish(ctx, channel.Post{Parts: []string{"Notice 0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 130; i++ {
+		if _, err := c.Publish(ctx, channel.Post{Parts: []string{"Notice " + strconv.Itoa(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 130 newer posts push the first onto the second page of 100.
+	again, err := c.Publish(ctx, channel.Post{Parts: []string{"Notice 0"}, Retry: true, CreatedAt: time.Now().Add(-time.Hour)})
+	if err != nil || again.IDs[0] != first.IDs[0] || len(srv.Posts()) != 131 {
+		t.Errorf("retry: %+v, %v, %d posts", again, err, len(srv.Posts()))
+	}
+	// since excludes posts older than the revision: an identical message
+	// from long before is not taken for this delivery's post.
+	if _, err := c.Publish(ctx, channel.Post{Parts: []string{"Notice 0"}, Retry: true, CreatedAt: time.Now().Add(time.Hour)}); err != nil || len(srv.Posts()) != 132 {
+		t.Errorf("old identical post matched: %v, %d posts", err, len(srv.Posts()))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ type FacebookPost struct {
 	Link    string
 	Edits   int
 	Deleted bool
+	created time.Time
 }
 
 // Facebook fakes the Graph API calls a Page makes: POST /{page-id}/feed
@@ -117,18 +119,11 @@ func (f *Facebook) serve(w http.ResponseWriter, r *http.Request) {
 			graphError(w, http.StatusBadRequest, "OAuthException", 100, 0, "(#100) Param message must be at most 63206 characters long")
 			return
 		}
-		p := &FacebookPost{ID: fmt.Sprintf("%s_%d", f.PageID, 1000000+len(f.posts)), Message: msg, Link: link}
+		p := &FacebookPost{ID: fmt.Sprintf("%s_%d", f.PageID, 1000000+len(f.posts)), Message: msg, Link: link, created: f.faults.now()}
 		f.posts = append(f.posts, p)
 		writeJSON(w, http.StatusOK, map[string]string{"id": p.ID})
 	case path == f.PageID+"/posts" && r.Method == http.MethodGet:
-		// Newest first, as Graph lists them.
-		var data []map[string]string
-		for i := len(f.posts) - 1; i >= 0 && len(data) < 25; i-- {
-			if p := f.posts[i]; !p.Deleted {
-				data = append(data, map[string]string{"id": p.ID, "message": p.Message, "created_time": "2026-01-06T07:00:00+0000"})
-			}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"data": data})
+		f.listPosts(w, r)
 	case path == f.PageID && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"id": f.PageID, "name": "Northdale Council"})
 	default:
@@ -153,6 +148,52 @@ func (f *Facebook) serve(w http.ResponseWriter, r *http.Request) {
 			graphError(w, http.StatusBadRequest, "GraphMethodException", 100, 0, "Unsupported method")
 		}
 	}
+}
+
+// listPosts serves GET /{page-id}/posts newest first, with Graph's limit
+// (default 25, at most 100), since (Unix seconds) and cursor paging.
+func (f *Facebook) listPosts(w http.ResponseWriter, r *http.Request) {
+	limit, err := strconv.Atoi(r.Form.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 25
+	}
+	limit = min(limit, 100)
+	var since time.Time
+	if v := r.Form.Get("since"); v != "" {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			graphError(w, http.StatusBadRequest, "OAuthException", 100, 0, "(#100) Invalid since")
+			return
+		}
+		since = time.Unix(sec, 0)
+	}
+	var live []*FacebookPost
+	for i := len(f.posts) - 1; i >= 0; i-- {
+		if p := f.posts[i]; !p.Deleted && !p.created.Before(since) {
+			live = append(live, p)
+		}
+	}
+	start := 0
+	if after := r.Form.Get("after"); after != "" {
+		start, _ = strconv.Atoi(after)
+	}
+	start = min(max(start, 0), len(live))
+	end := min(start+limit, len(live))
+	data := []map[string]string{}
+	for _, p := range live[start:end] {
+		data = append(data, map[string]string{"id": p.ID, "message": p.Message, "created_time": p.created.UTC().Format("2006-01-02T15:04:05-0700")})
+	}
+	out := map[string]any{"data": data}
+	if end < len(live) {
+		next := *r.URL
+		q := next.Query()
+		q.Del("access_token")
+		q.Set("after", strconv.Itoa(end))
+		next.RawQuery = q.Encode()
+		next.Scheme, next.Host = "http", r.Host
+		out["paging"] = map[string]any{"cursors": map[string]string{"after": strconv.Itoa(end)}, "next": next.String()}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (f *Facebook) find(id string) *FacebookPost {
