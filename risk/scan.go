@@ -234,7 +234,7 @@ func (s *Screener) applyRules(st *scanState) {
 				st.addSpan(Discrimination, normal, h, o, "Generalises negatively about a protected group (race, religion, disability, sex, sexual orientation, gender identity or age).", "Remove the generalisation; describe individual behaviour or the service only.")
 			}
 		}
-		if _, safe := st.near(h, gSafeObject, 0, 1, true); g&gThreatPhrase.bit() != 0 && !safe {
+		if g&gThreatPhrase.bit() != 0 && !st.safeThreatObject(h) {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
 		if g&gViolent.bit() != 0 {
@@ -281,6 +281,14 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(PersonalData, normal, h.a, h.b, "Matches a term the organisation treats as personal data.", "Remove it.")
 		}
 	}
+}
+
+// safeThreatObject: a threat phrase followed at once by a harmless object
+// ("set fire to the leaves") is not a threat; "it" is too vague to clear
+// "you're going to regret it".
+func (st *scanState) safeThreatObject(h hit) bool {
+	o, ok := st.near(h, gSafeObject, 0, 1, true)
+	return ok && !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
 }
 
 func (s *Screener) insultRule(st *scanState, h hit) {
