@@ -29,12 +29,32 @@ func newFlagSet(name, usageLine string, env *environment) *flag.FlagSet {
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from its SIGNPOST_* environment variable, so that the command line wins.
+// Flags may come before or after positional arguments ("import wards
+// file.csv --db x" works); everything after "--" is positional.
 func parseFlags(fs *flag.FlagSet, args []string, env *environment) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional, rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
 		}
-		return signpost.Errorf(signpost.EINVALID, "%s: %v", fs.Name(), err)
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return signpost.Errorf(signpost.EINVALID, "%s: %v", fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	// Leave the positional arguments where fs.Args expects them.
+	if err := fs.Parse(append([]string{"--"}, append(positional, rest...)...)); err != nil {
+		return err
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -144,3 +144,23 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	db := filepath.Join(t.TempDir(), "other.db")
+	wards := filepath.Join("..", "..", "demo", "northdale", "wards.csv")
+	if out := c.must("import", "wards", wards, "--db", db); !strings.Contains(out, "imported 8 wards") {
+		t.Fatalf("flags after arguments: %q", out)
+	}
+	if out := c.must("import", "--db", db, "--", "wards", wards); !strings.Contains(out, "imported 8 wards") {
+		t.Fatalf("arguments after --: %q", out)
+	}
+	// The default database named by SIGNPOST_DB was never touched.
+	if list := c.must("notice", "list", "--db", db); !strings.Contains(list, "HEADLINE") {
+		t.Errorf("list: %q", list)
+	}
+	if _, _, err := c.run("", "import", "wards", "--no-such-flag", wards); signpost.ErrorCode(err) != signpost.EINVALID {
+		t.Errorf("unknown flag: %v", err)
+	}
+}
