@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/fake"
@@ -244,4 +245,20 @@ func TestTID(t *testing.T) {
 	if TID(at.Add(time.Second), "a") <= TID(at, "a") {
 		t.Error("TIDs do not sort by time")
 	}
+}
+
+func FuzzFacets(f *testing.F) {
+	f.Add("See https://n.gov.uk/x. #Eira")
+	f.Add("👩\u200d👩\u200d👧\u200d👦 https://a.uk/ŵ\u0301 #tag_1 #123")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, fc := range Facets(text) {
+			s, e := fc.Index.ByteStart, fc.Index.ByteEnd
+			if s < 0 || e > len(text) || s >= e {
+				t.Fatalf("facet %d–%d outside %d bytes", s, e, len(text))
+			}
+			if utf8.ValidString(text) && !utf8.ValidString(text[s:e]) {
+				t.Fatalf("facet %d–%d splits a character in %q", s, e, text)
+			}
+		}
+	})
 }
