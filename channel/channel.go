@@ -11,7 +11,7 @@
 // record being written):
 //
 //	Mastodon  Idempotency-Key per delivery and part: the retry gets the first status back. Exactly once.
-//	X         the retry repeats the text and X refuses it as duplicate content; recorded as delivered. Exactly once, without the post id.
+//	X         on a retry, parts already among the account's last 100 posts are reused; X also refuses repeated text. Exactly once.
 //	Webhook   X-Signpost-Delivery is stable across retries; receivers drop repeats. Exactly once if receivers dedupe.
 //	E-mail    Message-ID is stable per (delivery, address); providers often drop repeats. At least once.
 //	Bluesky   with a delivery key and CreatedAt, putRecord with a record key derived from them: the retry rewrites the same record. Exactly once.

@@ -82,6 +82,23 @@ func (x *X) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/2/users/me":
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{"id": "2244994945", "name": "Northdale Council", "username": "NorthdaleCC"}})
+	case r.Method == http.MethodGet && r.URL.Path == "/2/users/2244994945/tweets":
+		// The user's timeline, newest first; max_results 5–100, default 10.
+		n, err := strconv.Atoi(r.URL.Query().Get("max_results"))
+		if r.URL.Query().Has("max_results") && (err != nil || n < 5 || n > 100) {
+			problem(w, http.StatusBadRequest, "Invalid Request", "The `max_results` query parameter value is not between 5 and 100")
+			return
+		}
+		if n == 0 {
+			n = 10
+		}
+		data := []map[string]string{}
+		for i := len(x.tweets) - 1; i >= 0 && len(data) < n; i-- {
+			if t := x.tweets[i]; !t.Deleted {
+				data = append(data, map[string]string{"id": t.ID, "text": t.Text})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": data, "meta": map[string]any{"result_count": len(data)}})
 	case r.Method == http.MethodPost && r.URL.Path == "/2/tweets":
 		x.create(w, r)
 	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/2/tweets/"):

@@ -8,11 +8,12 @@
 // old thread and posts the new one. X sends no Retry-After on 429; the
 // wait comes from x-rate-limit-reset (Unix seconds).
 //
-// Delivery guarantee: X refuses a post whose text repeats a recent post
-// with 403 "duplicate content", which this connector reports as a
-// permanent error with code "duplicate": a retry after a lost answer is
-// refused rather than posted twice, and the caller should treat it as
-// already delivered (the first post's id is not returned by X).
+// Delivery guarantee: when a post is a retry, the connector first reads
+// the account's recent posts (GET /2/users/:id/tweets) and reuses any part
+// already posted with the same text, so a thread half-posted before a
+// crash is completed rather than repeated. As a last line, X itself
+// refuses a repeated text with 403 "duplicate content", reported as a
+// permanent error with code "duplicate".
 package x
 
 import (
@@ -79,7 +80,19 @@ type reply struct {
 // Publish posts each part, each replying to the one before.
 func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
 	var r channel.Receipt
+	var earlier map[string]string
+	if p.Retry {
+		var err error
+		if earlier, err = c.recent(ctx); err != nil {
+			return r, fmt.Errorf("x: look for an earlier attempt: %w", err)
+		}
+	}
 	for i, text := range p.Parts {
+		if id, ok := earlier[text]; ok {
+			r.IDs = append(r.IDs, id)
+			r.URLs = append(r.URLs, "https://x.com/i/web/status/"+id)
+			continue
+		}
 		in := tweetIn{Text: text}
 		if i > 0 {
 			in.Reply = &reply{InReplyToTweetID: r.IDs[i-1]}
@@ -99,6 +112,37 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		r.URLs = append(r.URLs, "https://x.com/i/web/status/"+out.Data.ID)
 	}
 	return r, nil
+}
+
+// recent maps the text of the account's last 100 posts to their ids.
+func (c *Connector) recent(ctx context.Context) (map[string]string, error) {
+	var me struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/2/users/me", nil, &me); err != nil {
+		return nil, err
+	}
+	if me.Data.ID == "" {
+		return nil, channel.Retryable(0, "x: users/me returned no user")
+	}
+	var tl struct {
+		Data []struct {
+			ID   string `json:"id"`
+			Text string `json:"text"`
+		} `json:"data"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/2/users/"+url.PathEscape(me.Data.ID)+"/tweets?max_results=100", nil, &tl); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(tl.Data))
+	for _, t := range tl.Data {
+		if _, seen := out[t.Text]; !seen {
+			out[t.Text] = t.ID
+		}
+	}
+	return out, nil
 }
 
 // Update deletes the old thread and posts p.
@@ -138,7 +182,10 @@ func (c *Connector) Health(ctx context.Context) error {
 }
 
 func (c *Connector) call(ctx context.Context, method, path string, in, out any) error {
-	u := c.base.JoinPath(path).String()
+	p, query, _ := strings.Cut(path, "?")
+	full := c.base.JoinPath(p)
+	full.RawQuery = query
+	u := full.String()
 	var req *http.Request
 	var err error
 	if in != nil {
@@ -154,7 +201,7 @@ func (c *Connector) call(ctx context.Context, method, path string, in, out any) 
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	return channel.Call(c.cfg.Client, req, method+" "+path, out, c.classify)
+	return channel.Call(c.cfg.Client, req, method+" "+p, out, c.classify)
 }
 
 // classify reads X's problem bodies ({"title", "detail", "errors"}).

@@ -115,3 +115,28 @@ func TestRejections(t *testing.T) {
 		t.Errorf("140 CJK characters weigh 280: %v", err)
 	}
 }
+
+func TestRetryCompletesHalfPostedThread(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "user-token")
+	post := channel.Post{Parts: []string{"1/3 Roads icy", "2/3 Gritters out", "3/3 Take care"}}
+	// The first attempt died after part 1 went out.
+	first, err := c.Publish(ctx, channel.Post{Parts: post.Parts[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Retry = true
+	r, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := srv.Tweets()
+	if len(tw) != 3 || r.IDs[0] != first.IDs[0] || tw[1].InReplyTo != first.IDs[0] || tw[2].InReplyTo != tw[1].ID {
+		t.Errorf("receipt %+v, tweets %+v", r, tw)
+	}
+	// Retrying the whole thread again posts nothing new.
+	if again, err := c.Publish(ctx, post); err != nil || len(srv.Tweets()) != 3 || again.IDs[2] != r.IDs[2] {
+		t.Errorf("second retry: %+v, %v, %d tweets", again, err, len(srv.Tweets()))
+	}
+}
