@@ -115,7 +115,10 @@ func (c *Connector) Update(ctx context.Context, r channel.Receipt, p channel.Pos
 			out.URLs = append(out.URLs, st.URL)
 			continue
 		}
-		params := statusParams{Status: text, Visibility: c.cfg.Visibility, Language: p.Language(), InReplyToID: out.IDs[i-1]}
+		params := statusParams{Status: text, Visibility: c.cfg.Visibility, Language: p.Language()}
+		if i > 0 {
+			params.InReplyToID = out.IDs[i-1]
+		}
 		key := ""
 		if p.IdempotencyKey != "" {
 			key = p.IdempotencyKey + "/" + strconv.Itoa(i+1)

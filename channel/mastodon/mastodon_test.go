@@ -128,3 +128,22 @@ func TestRejections(t *testing.T) {
 		t.Error("accepted an ftp server URL")
 	}
 }
+
+func TestUpdateGrowsThread(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, srv := newConnector(t, "good-token")
+	// With no earlier receipt, Update posts.
+	r, err := c.Update(ctx, channel.Receipt{}, channel.Post{Parts: []string{"Roads icy"}})
+	if err != nil || len(r.IDs) != 1 {
+		t.Fatalf("update without receipt: %+v, %v", r, err)
+	}
+	r2, err := c.Update(ctx, r, channel.Post{Parts: []string{"1/2 Roads icy", "2/2 Gritters out"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := srv.Statuses()
+	if len(st) != 2 || r2.IDs[0] != r.IDs[0] || st[0].Edits != 1 || st[1].InReplyToID != st[0].ID {
+		t.Errorf("grown thread: %+v, statuses %+v", r2, st)
+	}
+}
