@@ -295,7 +295,7 @@ func (s *Screener) date(st *scanState, i int) (int, bool) {
 		return end, true // a date, not a birth date: skip it either way
 	}
 	h := st.spanHit(i, end)
-	if _, ok := st.near(h, gDOBCue, 8, 0, true); ok {
+	if _, ok := st.near(h, gDOBCue, 12, 0, false); ok {
 		st.addBytes(PersonalData, normal, i, end, "A date of birth.", "Remove the date of birth.")
 	} else if age >= 10 && (st.nearName(h, 6) || st.hasNear(h, gTitle, 6)) {
 		st.addBytes(PersonalData, normal, i, end, "A date next to a person's name: it reads as a date of birth.", "Remove the date of birth.")
