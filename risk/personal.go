@@ -401,7 +401,14 @@ func isCommonCapital(w []byte) bool {
 		"east", "west", "centre", "park", "hall", "library", "depot", "clinic", "town", "city", "county",
 		"christmas", "easter", "bank", "holiday", "covid", "england", "uk", "britain", "british", "english",
 		"mayor", "mayoress", "consort", "deputy", "lord", "lady", "leader", "chair", "chairman", "chairwoman",
-		"cabinet", "member", "members", "candidate", "candidates", "sheriff", "alderman":
+		"cabinet", "member", "members", "candidate", "candidates", "sheriff", "alderman",
+		"there", "theres", "here", "heres", "thats", "whats", "lets", "someone", "somebody", "anyone",
+		"everyone", "nobody", "some", "any", "one", "two", "three", "after", "before", "because", "so", "as",
+		"also", "still", "again", "then", "now", "last", "next", "every", "each", "most", "many", "much", "more",
+		"very", "only", "even", "got", "get", "been", "well", "ok", "okay", "sorry", "apparently", "honestly",
+		"seriously", "literally", "another", "other", "big", "great", "good", "bad", "poor", "drunk", "youre",
+		"hes", "shes", "theyre", "were", "isnt", "wasnt", "cant", "wont", "dont", "didnt", "doesnt",
+		"old", "young", "local", "happy", "congratulations", "huge", "massive", "sad":
 		return true
 	}
 	return false

@@ -295,7 +295,10 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 	// "a bastard of a shift", "a bitch of a job": about the thing, not a person.
 	if int(h.b)+1 < len(st.toks) && string(st.word(int(h.b))) == "of" {
 		if w := string(st.word(int(h.b) + 1)); w == "a" || w == "an" {
-			return
+			// …unless a person follows: "a muppet of a resident".
+			if _, person := st.near(hit{a: h.b + 2, b: h.b + 2}, gPersonTarget, 0, 1, true); !person {
+				return
+			}
 		}
 	}
 	strongWord := h.groups&gInsult.bit() != 0
