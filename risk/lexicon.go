@@ -119,10 +119,13 @@ type trieNode struct {
 
 // lexicon is the compiled word lists.
 type lexicon struct {
-	entries  []entry
-	nodes    []trieNode
-	next     [][alphabet]uint16
-	maskable []int32 // single-word entries worth matching against masked words
+	entries []entry
+	nodes   []trieNode
+	next    [][alphabet]uint16
+	// hasPrefix marks nodes with prefix entries, so the walk need not
+	// touch the (larger, colder) node payload at every letter.
+	hasPrefix []bool
+	maskable  []int32 // single-word entries worth matching against masked words
 }
 
 func charIndex(b byte) int {
@@ -185,8 +188,10 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 			}
 		}
 	}
+	lx.hasPrefix = make([]bool, len(lx.nodes))
 	for n := range lx.nodes {
 		node := &lx.nodes[n]
+		lx.hasPrefix[n] = len(node.prefix) > 0
 		for _, id := range node.exact {
 			es := lx.entries[id].elems
 			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix {
@@ -336,7 +341,9 @@ func (lx *lexicon) lookup(word, next []byte, dst []int32) []int32 {
 		if n == 0 {
 			return dst
 		}
-		dst = append(dst, lx.nodes[n].prefix...)
+		if lx.hasPrefix[n] {
+			dst = append(dst, lx.nodes[n].prefix...)
+		}
 	}
 	node := &lx.nodes[n]
 	if node.allow {
