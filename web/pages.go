@@ -44,6 +44,11 @@ type page struct {
 	JSONLD      any // marshalled and escaped by html/template in the script element
 	Now         time.Time
 	Data        any
+	// StaffPath is set on staff pages (the path of the page's section):
+	// they get the staff navigation and are kept out of search engines.
+	StaffPath string
+	// Staff is who is signed in, on staff pages.
+	Staff *staffView
 }
 
 type navItem struct {
@@ -55,7 +60,7 @@ type link struct{ Href, Label string }
 
 type tagView struct{ Label, Class string }
 
-var pageNames = []string{"home", "area", "notice", "place", "list", "error"}
+var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
@@ -106,6 +111,9 @@ func (p *pages) render(name string, pg *page) ([]byte, error) {
 	}
 	pg.Site = p.site
 	pg.Nav = navFor(pg.Canonical)
+	if pg.StaffPath != "" {
+		pg.Nav = staffNavFor(pg.StaffPath, pg.Staff != nil)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
 		return nil, fmt.Errorf("web: render %s: %w", name, err)
@@ -127,6 +135,24 @@ func navFor(path string) []navItem {
 	for i := range items {
 		h := items[i].Href
 		items[i].Active = path == h || (h != "/" && strings.HasPrefix(path, h+"/"))
+	}
+	return items
+}
+
+// staffNavFor is the staff area's header menu; nobody signed in sees only
+// the way back to the residents' site.
+func staffNavFor(path string, signedIn bool) []navItem {
+	items := []navItem{{Href: "/", Label: "Residents' site"}}
+	if signedIn {
+		items = []navItem{
+			{Href: "/staff", Label: "Staff home"},
+			{Href: "/staff/check", Label: "Before you post"},
+			{Href: "/staff/shift", Label: "Channel shift"},
+			{Href: "/", Label: "Residents' site"},
+		}
+	}
+	for i := range items {
+		items[i].Active = items[i].Href == path
 	}
 	return items
 }

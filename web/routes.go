@@ -2,12 +2,18 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/signpost-uk/signpost/auth"
 )
 
-// Access levels. Every route today is public (the screening API included,
-// until the staff console adds roles); the route test enumerates this table
-// to check each level.
+// Access levels: "public", or the lowest auth role (viewer, author,
+// approver, admin) that may use the route. Non-public routes are wrapped in
+// staffOnly by NewServer; the route test enumerates this table and checks
+// each level for anonymous requests and for every role.
 const accessPublic = "public"
+
+// accessViewer is the lowest staff level: any signed-in role.
+const accessViewer = string(auth.Viewer)
 
 // route is one entry in the table of everything the server answers.
 type route struct {
@@ -19,6 +25,7 @@ type route struct {
 
 // routeTable lists every route the server answers, top to bottom.
 func (s *Server) routeTable() []route {
+	shift := s.handleShiftDashboard() // one dashboard (and cache) for both patterns
 	return []route{
 		// Residents' site.
 		{"GET", "/{$}", accessPublic, s.handleHome()},
@@ -56,11 +63,26 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/rounds", accessPublic, s.apiRounds()},
 		{"GET", "/api/v1/rounds/{id}", accessPublic, s.apiRound()},
 		{"GET", "/api/v1/postcodes/{postcode}", accessPublic, s.apiPostcode()},
-		{"POST", "/api/v1/check", accessPublic, CheckAPI(s.deps.Screener, s.log)},
+		// The screening API is a staff tool: a signed-in session (and its
+		// CSRF token in X-CSRF-Token) is required.
+		{"POST", "/api/v1/check", accessViewer, CheckAPI(s.deps.Screener, s.log)},
 
-		// Operations.
+		// Operations. /metrics stays public here: operators restrict it
+		// at the proxy or bind it to an internal network, as Prometheus
+		// scrapers do not sign in.
 		{"GET", "/healthz", accessPublic, s.handleHealthz()},
 		{"GET", "/readyz", accessPublic, s.handleReadyz()},
 		{"GET", "/metrics", accessPublic, s.handleMetrics()},
+
+		// Staff area. The sign-in form is public; it carries its own
+		// signed double-submit CSRF token since there is no session yet.
+		{"GET", "/staff/sign-in", accessPublic, s.handleSignInForm()},
+		{"POST", "/staff/sign-in", accessPublic, s.handleSignIn()},
+		{"POST", "/staff/sign-out", accessViewer, s.handleSignOut()},
+		{"GET", "/staff", accessViewer, s.handleStaffHome()},
+		{"GET", "/staff/check", accessViewer, s.handleCheckPage()},
+		{"POST", "/staff/check", accessViewer, s.handleCheckPage()},
+		{"GET", "/staff/shift", accessViewer, shift},
+		{"GET", "/staff/shift/", accessViewer, shift},
 	}
 }

@@ -65,6 +65,8 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 		if message == "" {
 			message = "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."
 		}
+	case http.StatusForbidden:
+		title = "You cannot do this"
 	case http.StatusMethodNotAllowed:
 		title = "Method not allowed"
 		if message == "" {
@@ -89,6 +91,12 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 		http.Error(w, title, status)
 		return
 	}
+	writeUncached(w, r, status, body)
+}
+
+// writeUncached writes a page no browser or proxy may store: error pages
+// and everything in the staff area.
+func writeUncached(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -1,7 +1,9 @@
 // Package web serves Signpost over HTTP: the residents' service-disruption
 // site (server-rendered GOV.UK Frontend pages that work without JavaScript),
 // the open feeds (Atom, JSON Feed, CAP, iCalendar), the read-only JSON API and
-// the operational endpoints (/healthz, /readyz, /metrics).
+// the operational endpoints (/healthz, /readyz, /metrics), and the staff
+// area under /staff (sign-in, the "Before you post" self-check, the
+// channel-shift dashboard), where every route needs a signed-in role.
 //
 // On a snow day every resident opens the same few pages at once while the
 // comms team updates notices every few seconds, so nothing on the hot path
@@ -13,6 +15,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/risk"
 )
 
@@ -72,6 +76,12 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Screener serves POST /api/v1/check; nil means the default policy.
 	Screener *risk.Screener
+	// Auth signs staff in (an *auth.Service); nil means nobody can, so
+	// every staff page sends people to a sign-in page that cannot succeed.
+	Auth StaffAuth
+	// Shift feeds the channel-shift dashboard (a *store.DB); nil shows a
+	// "not set up" page there.
+	Shift ShiftSource
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a
@@ -88,6 +98,9 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	counts  *contactBatch
+	// csrfKey signs the sign-in form's double-submit tokens; it is new
+	// with every Server, so a restart only expires open sign-in forms.
+	csrfKey []byte
 
 	snap      atomic.Pointer[snapshot]
 	day       atomic.Pointer[dayStamp]
@@ -150,7 +163,8 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, now: cfg.Now}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, now: cfg.Now, csrfKey: make([]byte, 32)}
+	rand.Read(s.csrfKey) // never fails (crypto/rand panics instead)
 	s.pages, err = newPages(cfg)
 	if err != nil {
 		return nil, err
@@ -165,7 +179,15 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
+		h := rt.handler
+		if rt.access != accessPublic {
+			role, err := auth.ParseRole(rt.access)
+			if err != nil {
+				return nil, fmt.Errorf("web: route %s %s: %w", rt.method, rt.pattern, err)
+			}
+			h = s.staffOnly(role, h)
+		}
+		s.mux.Handle(rt.method+" "+rt.pattern, h)
 	}
 	s.handler = s.middleware(s.mux)
 	return s, nil

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"runtime"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/store/storetest"
@@ -33,6 +35,7 @@ type fixture struct {
 	db    *store.DB
 	count *fakeCounter
 	clock *testClock
+	auth  *auth.Service
 }
 
 type testClock struct {
@@ -68,18 +71,23 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 	clock := &testClock{now: testNow}
 	db.SetClock(clock.Now)
 	fc := &fakeCounter{}
+	// Cheap hashing keeps sign-ins in tests fast; the rules are the real ones.
+	as, err := auth.NewService(db, auth.Config{Params: auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("auth: %v", err)
+	}
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
-	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping})
+	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	return &fixture{srv: srv, db: db, count: fc, clock: clock}
+	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as}
 }
 
 type fakeCounter struct {
@@ -119,55 +127,69 @@ func get(t testing.TB, h http.Handler, target string, header ...string) result {
 	return do(t, h, http.MethodGet, target, header...)
 }
 
-// routeExamples gives each route in the table a path to request
-// anonymously and the status it must answer. TestRouteTable fails if a
-// route has no example, so new routes get one.
-func routeExamples(f *fixture) map[string][]struct {
+// routeExample is one request to a route and the status it must answer
+// for anyone allowed to use the route. For a signed-in request to a staff
+// route the session's CSRF token is added to form (or, with json, to the
+// X-CSRF-Token header).
+type routeExample struct {
 	path   string
 	status int
-} {
+	form   url.Values
+	json   string
+}
+
+// routeExamples gives each route in the table requests and the status each
+// must answer. TestRouteTable fails if a route has no example, so new
+// routes get one.
+func routeExamples(f *fixture) map[string][]routeExample {
 	snap := f.srv.snap.Load()
 	notice := "/notices/" + itoa(snap.notices[0].ID)
-	type ex = struct {
-		path   string
-		status int
-	}
+	type ex = routeExample
 	return map[string][]ex{
-		"GET /{$}":                         {{"/", 200}},
-		"GET /area":                        {{"/area?postcode=ND1+1BX", 200}, {"/area?postcode=ZZ9+9ZZ", 200}, {"/area?postcode=not-a-postcode", 400}, {"/area", 200}, {"/area?postcode=", 400}},
-		"GET /notices/{id}":                {{notice, 200}, {"/notices/999999", 404}, {"/notices/abc", 404}},
-		"GET /schools":                     {{"/schools", 200}},
-		"GET /schools/{urn}":               {{"/schools/142316", 200}, {"/schools/000", 404}},
-		"GET /routes":                      {{"/routes", 200}},
-		"GET /routes/{id}":                 {{"/routes/" + snap.routes[0].ID, 200}, {"/routes/nope", 404}},
-		"GET /wards":                       {{"/wards", 200}},
-		"GET /wards/{code}":                {{"/wards/NDW01", 200}, {"/wards/XX", 404}},
-		"GET /rounds":                      {{"/rounds", 200}},
-		"GET /rounds/{id}":                 {{"/rounds/ND-R001", 200}, {"/rounds/none", 404}},
-		"GET /map":                         {{"/map", 200}},
-		"GET /brand.css":                   {{"/brand.css", 200}},
-		"GET /static/":                     {{"/static/README.md", 200}, {"/static/", 404}, {"/static/missing.css", 404}},
-		"GET /feeds/notices.atom":          {{"/feeds/notices.atom", 200}, {"/feeds/notices.atom?category=schools&ward=NDW01", 200}, {"/feeds/notices.atom?category=snow", 400}},
-		"GET /feeds/notices.json":          {{"/feeds/notices.json", 200}, {"/feeds/notices.json?ward=NOPE", 400}},
-		"GET /feeds/cap.atom":              {{"/feeds/cap.atom", 200}},
-		"GET /cap/{file}":                  {{"/cap/" + itoa(snap.notices[0].ID) + ".xml", 200}, {"/cap/1.txt", 404}, {"/cap/999999.xml", 404}},
-		"GET /calendar/rounds/{file}":      {{"/calendar/rounds/ND-R001.ics", 200}, {"/calendar/rounds/nope.ics", 404}},
-		"GET /api/openapi.json":            {{"/api/openapi.json", 200}},
-		"GET /api/v1/notices":              {{"/api/v1/notices", 200}, {"/api/v1/notices?category=roads&status=gritted", 200}, {"/api/v1/notices?status=melted", 400}},
-		"GET /api/v1/notices/{id}":         {{"/api/v1/notices/" + itoa(snap.notices[0].ID), 200}, {"/api/v1/notices/0", 404}},
-		"GET /api/v1/wards":                {{"/api/v1/wards", 200}},
-		"GET /api/v1/wards/{code}":         {{"/api/v1/wards/NDW01", 200}, {"/api/v1/wards/NOPE", 404}},
-		"GET /api/v1/schools":              {{"/api/v1/schools", 200}},
-		"GET /api/v1/schools/{urn}":        {{"/api/v1/schools/142316", 200}, {"/api/v1/schools/1", 404}},
-		"GET /api/v1/routes":               {{"/api/v1/routes", 200}},
-		"GET /api/v1/routes/{id}":          {{"/api/v1/routes/" + snap.routes[0].ID, 200}, {"/api/v1/routes/x", 404}},
-		"GET /api/v1/rounds":               {{"/api/v1/rounds", 200}},
-		"GET /api/v1/rounds/{id}":          {{"/api/v1/rounds/ND-R001", 200}, {"/api/v1/rounds/x", 404}},
-		"GET /api/v1/postcodes/{postcode}": {{"/api/v1/postcodes/nd11bx", 200}, {"/api/v1/postcodes/ZZ9%209ZZ", 404}, {"/api/v1/postcodes/hello", 400}},
-		"POST /api/v1/check":               {{"/api/v1/check", 400}},
-		"GET /healthz":                     {{"/healthz", 200}},
-		"GET /readyz":                      {{"/readyz", 200}},
-		"GET /metrics":                     {{"/metrics", 200}},
+		"GET /{$}":                         {{path: "/", status: 200}},
+		"GET /area":                        {{path: "/area?postcode=ND1+1BX", status: 200}, {path: "/area?postcode=ZZ9+9ZZ", status: 200}, {path: "/area?postcode=not-a-postcode", status: 400}, {path: "/area", status: 200}, {path: "/area?postcode=", status: 400}},
+		"GET /notices/{id}":                {{path: notice, status: 200}, {path: "/notices/999999", status: 404}, {path: "/notices/abc", status: 404}},
+		"GET /schools":                     {{path: "/schools", status: 200}},
+		"GET /schools/{urn}":               {{path: "/schools/142316", status: 200}, {path: "/schools/000", status: 404}},
+		"GET /routes":                      {{path: "/routes", status: 200}},
+		"GET /routes/{id}":                 {{path: "/routes/" + snap.routes[0].ID, status: 200}, {path: "/routes/nope", status: 404}},
+		"GET /wards":                       {{path: "/wards", status: 200}},
+		"GET /wards/{code}":                {{path: "/wards/NDW01", status: 200}, {path: "/wards/XX", status: 404}},
+		"GET /rounds":                      {{path: "/rounds", status: 200}},
+		"GET /rounds/{id}":                 {{path: "/rounds/ND-R001", status: 200}, {path: "/rounds/none", status: 404}},
+		"GET /map":                         {{path: "/map", status: 200}},
+		"GET /brand.css":                   {{path: "/brand.css", status: 200}},
+		"GET /static/":                     {{path: "/static/README.md", status: 200}, {path: "/static/", status: 404}, {path: "/static/missing.css", status: 404}},
+		"GET /feeds/notices.atom":          {{path: "/feeds/notices.atom", status: 200}, {path: "/feeds/notices.atom?category=schools&ward=NDW01", status: 200}, {path: "/feeds/notices.atom?category=snow", status: 400}},
+		"GET /feeds/notices.json":          {{path: "/feeds/notices.json", status: 200}, {path: "/feeds/notices.json?ward=NOPE", status: 400}},
+		"GET /feeds/cap.atom":              {{path: "/feeds/cap.atom", status: 200}},
+		"GET /cap/{file}":                  {{path: "/cap/" + itoa(snap.notices[0].ID) + ".xml", status: 200}, {path: "/cap/1.txt", status: 404}, {path: "/cap/999999.xml", status: 404}},
+		"GET /calendar/rounds/{file}":      {{path: "/calendar/rounds/ND-R001.ics", status: 200}, {path: "/calendar/rounds/nope.ics", status: 404}},
+		"GET /api/openapi.json":            {{path: "/api/openapi.json", status: 200}},
+		"GET /api/v1/notices":              {{path: "/api/v1/notices", status: 200}, {path: "/api/v1/notices?category=roads&status=gritted", status: 200}, {path: "/api/v1/notices?status=melted", status: 400}},
+		"GET /api/v1/notices/{id}":         {{path: "/api/v1/notices/" + itoa(snap.notices[0].ID), status: 200}, {path: "/api/v1/notices/0", status: 404}},
+		"GET /api/v1/wards":                {{path: "/api/v1/wards", status: 200}},
+		"GET /api/v1/wards/{code}":         {{path: "/api/v1/wards/NDW01", status: 200}, {path: "/api/v1/wards/NOPE", status: 404}},
+		"GET /api/v1/schools":              {{path: "/api/v1/schools", status: 200}},
+		"GET /api/v1/schools/{urn}":        {{path: "/api/v1/schools/142316", status: 200}, {path: "/api/v1/schools/1", status: 404}},
+		"GET /api/v1/routes":               {{path: "/api/v1/routes", status: 200}},
+		"GET /api/v1/routes/{id}":          {{path: "/api/v1/routes/" + snap.routes[0].ID, status: 200}, {path: "/api/v1/routes/x", status: 404}},
+		"GET /api/v1/rounds":               {{path: "/api/v1/rounds", status: 200}},
+		"GET /api/v1/rounds/{id}":          {{path: "/api/v1/rounds/ND-R001", status: 200}, {path: "/api/v1/rounds/x", status: 404}},
+		"GET /api/v1/postcodes/{postcode}": {{path: "/api/v1/postcodes/nd11bx", status: 200}, {path: "/api/v1/postcodes/ZZ9%209ZZ", status: 404}, {path: "/api/v1/postcodes/hello", status: 400}},
+		"POST /api/v1/check":               {{path: "/api/v1/check", status: 400}, {path: "/api/v1/check", status: 200, json: `{"text": "Ring me on 07700 900123"}`}},
+		"GET /healthz":                     {{path: "/healthz", status: 200}},
+		"GET /readyz":                      {{path: "/readyz", status: 200}},
+		"GET /metrics":                     {{path: "/metrics", status: 200}},
+		"GET /staff/sign-in":               {{path: "/staff/sign-in", status: 200}, {path: "/staff/sign-in?next=//evil.example", status: 200}},
+		// Without the sign-in form's own token every sign-in is refused.
+		"POST /staff/sign-in":  {{path: "/staff/sign-in", status: 403, form: url.Values{"email": {"a@b.example"}, "password": {"x"}}}},
+		"POST /staff/sign-out": {{path: "/staff/sign-out", status: 303, form: url.Values{}}},
+		"GET /staff":           {{path: "/staff", status: 200}},
+		"GET /staff/check":     {{path: "/staff/check", status: 200}},
+		"POST /staff/check":    {{path: "/staff/check", status: 200, form: url.Values{"text": {"Ring me on 07700 900123"}}}, {path: "/staff/check", status: 400, form: url.Values{"text": {" "}}}},
+		"GET /staff/shift":     {{path: "/staff/shift", status: 200}},
+		"GET /staff/shift/":    {{path: "/staff/shift/", status: 200}, {path: "/staff/shift/print.css", status: 200}},
 	}
 }
 
@@ -182,35 +204,6 @@ func runtimeGosched() { runtime.Gosched() }
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
-}
-
-func TestRouteTable(t *testing.T) {
-	f := newFixture(t)
-	examples := routeExamples(f)
-	seen := map[string]bool{}
-	for _, rt := range f.srv.routes {
-		key := rt.method + " " + rt.pattern
-		seen[key] = true
-		if rt.access != accessPublic {
-			t.Errorf("%s: access %q; only public routes exist so far", key, rt.access)
-		}
-		exs, ok := examples[key]
-		if !ok {
-			t.Errorf("%s: no example request in routeExamples", key)
-			continue
-		}
-		for _, ex := range exs {
-			r := do(t, f.srv, rt.method, ex.path)
-			if r.status != ex.status {
-				t.Errorf("%s %s: status %d, want %d; body %.200q", rt.method, ex.path, r.status, ex.status, r.body)
-			}
-		}
-	}
-	for key := range examples {
-		if !seen[key] {
-			t.Errorf("example for %s, which is not in the route table", key)
-		}
-	}
 }
 
 func TestUnknownPathsAndMethods(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/web"
 )
@@ -73,12 +74,17 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	for name, pool := range db.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
+	// Staff sign in with the accounts 'signpost user add' creates.
+	staff, err := auth.NewService(db, auth.Config{})
+	if err != nil {
+		return err
+	}
 	srv, err := web.NewServer(web.Config{
 		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
 		BaseURL: strings.TrimSuffix(*baseURL, "/"), ContactURL: *contactURL,
 	}, web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener,
+		Counter: db, Screener: screener, Auth: staff, Shift: db,
 	})
 	if err != nil {
 		return err
