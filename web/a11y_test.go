@@ -1,9 +1,14 @@
 package web
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/internal/a11y"
 )
 
@@ -37,4 +42,55 @@ func TestAccessibility(t *testing.T) {
 		"/map",
 		"/no-such-page",
 	})
+}
+
+// TestStaffAccessibility runs the same checks over the staff pages, signed
+// in as a viewer (the session cookie goes with every request). The
+// "Before you post" results come from a POST, which the checker cannot
+// make, so the test server turns GET /test-post/staff/check?case=… into
+// the form's POST with the session's CSRF token.
+func TestStaffAccessibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	f := newFixture(t)
+	addStaff(t, f)
+	sess := signIn(t, f, auth.Viewer)
+	drafts := map[string]url.Values{
+		"findings": {"text": {"Ring Zoë on 07700 900123 or email zoe.smith@gmail.com.\nThe head says the pupils are inbreds. Vote Labour!"}, "pre_election": {"yes"}},
+		"empty":    {"text": {""}},
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/test-post/") {
+			form := drafts[r.URL.Query().Get("case")]
+			form.Set(auth.CSRFField, sess.CSRFToken)
+			post := r.Clone(r.Context())
+			post.Method = http.MethodPost
+			post.URL.Path = strings.TrimPrefix(r.URL.Path, "/test-post")
+			post.URL.RawQuery = ""
+			post.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			post.ContentLength = int64(len(form.Encode()))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r = post
+		}
+		f.srv.ServeHTTP(w, r)
+	})
+	// The checks must see the results page, not an error in its place.
+	if r := get(t, h, "/test-post/staff/check?case=findings", "Cookie", sessionCookie(sess)); r.status != 200 || !strings.Contains(r.body, "<mark>") {
+		t.Fatalf("findings page: %d %.300s", r.status, r.body)
+	}
+	if r := get(t, h, "/test-post/staff/check?case=empty", "Cookie", sessionCookie(sess)); r.status != 400 || !strings.Contains(r.body, "govuk-error-summary") {
+		t.Fatalf("error page: %d %.300s", r.status, r.body)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	// The sign-in page is checked anonymously, with and without errors.
+	a11y.Run(t, ts.URL, []string{"/staff/sign-in", "/staff/sign-in?signed-out"})
+	a11y.RunWithHeaders(t, ts.URL, []string{
+		"/staff",
+		"/staff/check",
+		"/test-post/staff/check?case=findings",
+		"/test-post/staff/check?case=empty",
+		"/staff/shift",
+	}, map[string]string{"Cookie": sessionCookie(sess)})
 }

@@ -69,6 +69,9 @@ type Checker struct {
 	AxeJS       string        // path to axe.min.js
 	PageTimeout time.Duration // limit for all checks of one page; 60s when zero
 	Tags        []string      // axe-core tags to run; WCAGTags() when empty
+	// Headers go with every request the pages make, e.g. a session
+	// cookie so that pages behind a sign-in can be checked.
+	Headers map[string]string
 }
 
 // Locate finds Chromium and axe-core: $SIGNPOST_CHROMIUM or /usr/bin/chromium

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -39,6 +40,18 @@ func (c Checker) checkPage(browserCtx context.Context, axe, url string) ([]Viola
 		}
 		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
 			return fmt.Errorf("focus emulation: %w", err)
+		}
+		if len(c.Headers) > 0 {
+			hs := network.Headers{}
+			for k, v := range c.Headers {
+				hs[k] = v
+			}
+			if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+				return fmt.Errorf("enable network: %w", err)
+			}
+			if _, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: hs}); err != nil {
+				return fmt.Errorf("set request headers: %w", err)
+			}
 		}
 		return nil
 	})); err != nil {

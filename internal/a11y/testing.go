@@ -13,7 +13,15 @@ import (
 // call: they share one Chromium, whose start-up is a large part of the cost.
 func Run(t testing.TB, baseURL string, paths []string) {
 	t.Helper()
+	RunWithHeaders(t, baseURL, paths, nil)
+}
+
+// RunWithHeaders is Run with headers sent on every request, such as the
+// Cookie of a signed-in session for staff pages.
+func RunWithHeaders(t testing.TB, baseURL string, paths []string, headers map[string]string) {
+	t.Helper()
 	c := LocateOrSkip(t)
+	c.Headers = headers
 	urls := make([]string, len(paths))
 	for i, p := range paths {
 		urls[i] = strings.TrimSuffix(baseURL, "/") + p
