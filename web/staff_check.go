@@ -32,6 +32,7 @@ type markPiece struct {
 	Break bool
 	N     int
 	Label string // "abuse, high", read out after the number
+	Ref   bool   // the mark's last piece: the number linking to the finding follows it
 }
 
 type findingView struct {
@@ -121,16 +122,20 @@ func (v *checkView) fill(rep risk.Report) {
 // template escapes every piece.
 func highlight(text string, fs []risk.Finding) []markPiece {
 	var out []markPiece
-	plain := func(s string) {
+	// add appends s as pieces like p, with a line break piece at each
+	// newline (a mark across lines becomes one mark per line).
+	add := func(s string, p markPiece) {
 		for i, line := range strings.Split(s, "\n") {
 			if i > 0 {
 				out = append(out, markPiece{Break: true})
 			}
 			if line != "" {
-				out = append(out, markPiece{Text: line})
+				p.Text = line
+				out = append(out, p)
 			}
 		}
 	}
+	plain := func(s string) { add(s, markPiece{}) }
 	cursor := 0
 	for i, f := range fs {
 		if !validSpan(text, f.Start, f.End) || f.End <= cursor {
@@ -138,7 +143,14 @@ func highlight(text string, fs []risk.Finding) []markPiece {
 		}
 		start := max(f.Start, cursor)
 		plain(text[cursor:start])
-		out = append(out, markPiece{Text: text[start:f.End], N: i + 1, Label: string(f.Category) + ", " + f.Severity.String()})
+		n := len(out)
+		add(text[start:f.End], markPiece{N: i + 1, Label: string(f.Category) + ", " + f.Severity.String()})
+		for j := len(out) - 1; j >= n; j-- {
+			if out[j].N > 0 {
+				out[j].Ref = true
+				break
+			}
+		}
 		cursor = f.End
 	}
 	plain(text[cursor:])

@@ -362,15 +362,17 @@ func TestHighlight(t *testing.T) {
 	s1, e1 := at("<b>bad</b>")
 	s2, e2 := at("bad")
 	s3, e3 := at("word ✓")
+	s4, e4 := at("end\nline")
 	tests := []struct {
 		name string
 		fs   []risk.Finding
-		want string // pieces as [mark:N] text, | between, / for a break
+		want string // pieces joined by |: [N]text for a mark (* where its number follows), / for a break
 	}{
 		{"none", nil, "Café <b>bad</b> word ✓ end|/|line two"},
-		{"one", []risk.Finding{{Start: s3, End: e3}}, "Café <b>bad</b> |[1]word ✓| end|/|line two"},
-		{"nested is listed not marked", []risk.Finding{{Start: s1, End: e1}, {Start: s2, End: e2}}, "Café |[1]<b>bad</b>| word ✓ end|/|line two"},
-		{"overlap marked from the end of the first", []risk.Finding{{Start: s1, End: s2 + 1}, {Start: s2, End: e1}}, "Café |[1]<b>b|[2]ad</b>| word ✓ end|/|line two"},
+		{"one", []risk.Finding{{Start: s3, End: e3}}, "Café <b>bad</b> |[1]word ✓*| end|/|line two"},
+		{"nested is listed not marked", []risk.Finding{{Start: s1, End: e1}, {Start: s2, End: e2}}, "Café |[1]<b>bad</b>*| word ✓ end|/|line two"},
+		{"overlap marked from the end of the first", []risk.Finding{{Start: s1, End: s2 + 1}, {Start: s2, End: e1}}, "Café |[1]<b>b*|[2]ad</b>*| word ✓ end|/|line two"},
+		{"mark across lines", []risk.Finding{{Start: s4, End: e4}}, "Café <b>bad</b> word ✓ |[1]end|/|[1]line*| two"},
 		{"mid-character span is not marked", []risk.Finding{{Start: 4, End: 5}}, "Café <b>bad</b> word ✓ end|/|line two"},
 		{"out of range", []risk.Finding{{Start: -1, End: 3}, {Start: 3, End: 999}, {Start: 5, End: 5}}, "Café <b>bad</b> word ✓ end|/|line two"},
 	}
@@ -380,6 +382,8 @@ func TestHighlight(t *testing.T) {
 			switch {
 			case p.Break:
 				parts = append(parts, "/")
+			case p.N > 0 && p.Ref:
+				parts = append(parts, "["+itoa(int64(p.N))+"]"+p.Text+"*")
 			case p.N > 0:
 				parts = append(parts, "["+itoa(int64(p.N))+"]"+p.Text)
 			default:
