@@ -64,6 +64,10 @@ const (
 	gAllow                             // ordinary words and places with rude substrings: never flagged
 	gPersonalPhrase                    // policy extra personal-data terms
 	gOfficial                          // policy: public officials' names
+	gWorkCue                           // rota, shift, cover, workload: swearing about them is disaffection
+	gWeapon                            // petrol, knife, bullet: a threat when marked for someone
+	gTargetMark                        // "with his name on it", "waiting for him"
+	gPhotoContext                      // photographer, filming: "shoot" means taking pictures
 	numGroups
 )
 
@@ -75,6 +79,7 @@ var groupNames = [numGroups]string{
 	"controversial", "political-phrase", "safeguarding-phrase", "vulnerable", "at-risk", "reassure",
 	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
+	"work-cue", "weapon", "target-mark", "photo-context",
 }
 
 func (g group) bit() uint64 { return 1 << g }

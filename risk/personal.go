@@ -295,6 +295,11 @@ func (s *Screener) date(st *scanState, i int) (int, bool) {
 		return end, true // a date, not a birth date: skip it either way
 	}
 	h := st.spanHit(i, end)
+	if st.dateRange(h) {
+		// "born between 01/09/2021 and 31/08/2022": an eligibility
+		// range for a group, not one person's date of birth.
+		return end, true
+	}
 	if _, ok := st.near(h, gDOBCue, 12, 0, false); ok {
 		st.addBytes(PersonalData, normal, i, end, "A date of birth.", "Remove the date of birth.")
 	} else if age >= 10 && (st.nearName(h, 6) || st.hasNear(h, gTitle, 6)) {
@@ -370,7 +375,20 @@ func (st *scanState) isNameLoose(i int) bool {
 	if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfDigit|tfLeet|tfMasked) != 0 || t.ne-t.ns < 2 {
 		return false
 	}
+	// A sentence that opens with a word and then "my", "the", "your" is
+	// an order ("Refuse my son's EHCP…"), not a name.
+	if t.flags&tfSentStart != 0 && i+1 < len(st.toks) && isDeterminer(st.word(i+1)) {
+		return false
+	}
 	return !isCommonCapital(st.word(i))
+}
+
+func isDeterminer(w []byte) bool {
+	switch string(w) {
+	case "my", "your", "our", "the", "a", "an", "his", "her", "their", "this", "that", "these", "those", "me", "us", "him", "them", "it":
+		return true
+	}
+	return false
 }
 
 // formCodeNear reports a school form or class code ("9F", "10B", "6R")
@@ -677,7 +695,9 @@ func (s *Screener) namedPerson(st *scanState) {
 				continue
 			}
 			// The cue words themselves ("Tenant", "Patient") are not names.
-			if s.isOfficial(st, i) || st.inGroup(i, gChildCue) || st.inGroup(i, gTitle) || st.inGroup(i, gSensitive) {
+			// Nor is a protected group opening a sentence ("Gay couples
+			// shouldn't…"): that is a generalisation, not a person.
+			if s.isOfficial(st, i) || st.inGroup(i, gChildCue) || st.inGroup(i, gTitle) || st.inGroup(i, gSensitive) || st.inGroup(i, gProtected) {
 				continue
 			}
 			nh := hit{a: int32(i), b: int32(i + 1)}
@@ -724,6 +744,27 @@ func (s *Screener) isOfficial(st *scanState, i int) bool {
 	for _, h := range st.hits {
 		if h.groups&gOfficial.bit() != 0 && int32(i) >= h.a && int32(i) < h.b {
 			return true
+		}
+	}
+	return false
+}
+
+// dateRange reports whether the date at h is one end of a range: "between"
+// or "from" before it, or "and"/"to"/"until" joining it to another number.
+func (st *scanState) dateRange(h hit) bool {
+	if h.a > 0 {
+		switch string(st.word(int(h.a) - 1)) {
+		case "between", "from", "after", "before", "until", "till", "since":
+			return true
+		case "and", "to":
+			// the second date of a range: a date-shaped token two back
+			return h.a >= 2 && st.toks[h.a-2].flags&tfDigit != 0
+		}
+	}
+	if int(h.b)+1 < len(st.toks) {
+		switch string(st.word(int(h.b))) {
+		case "and", "to", "until", "till":
+			return st.toks[h.b+1].flags&tfDigit != 0
 		}
 	}
 	return false

@@ -201,7 +201,7 @@ func (s *Screener) applyRules(st *scanState) {
 	// Party politics and staff disaffection are publishing risks: a
 	// resident writing in may say what they like about parties or the
 	// council.
-	outgoingOnly := gParty.bit() | gPoliticalPhrase.bit() | gDisaffection.bit() | gEmployer.bit() | gColleague.bit() | gCouncillor.bit() | gOfficial.bit() | gControversial.bit()
+	outgoingOnly := gWorkCue.bit() | gParty.bit() | gPoliticalPhrase.bit() | gDisaffection.bit() | gEmployer.bit() | gColleague.bit() | gCouncillor.bit() | gOfficial.bit() | gControversial.bit()
 	for _, h := range st.hits {
 		g := h.groups
 		if incoming {
@@ -238,10 +238,19 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
 		if g&gViolent.bit() != 0 {
-			if _, safe := st.near(h, gSafeObject, 1, 1, true); !safe {
+			_, safe := st.near(h, gSafeObject, 1, 1, true)
+			if !safe {
+				_, safe = st.near(h, gPhotoContext, 12, 0, true)
+			}
+			if !safe {
 				if o, ok := st.near(h, gIntent, 8, -1, true); ok {
 					st.addSpan(Threat, normal, o, h, "States an intention or wish to do violence or damage.", "Remove it; if it came from a resident, follow the threats procedure.")
 				}
+			}
+		}
+		if g&gWeapon.bit() != 0 {
+			if o, ok := st.near(h, gTargetMark, 12, 0, true); ok {
+				st.addSpan(Threat, normal, h, o, "Names a weapon or the means of arson as meant for someone.", "Remove it; if it came from a resident, follow the threats procedure.")
 			}
 		}
 		if g&gMarking.bit() != 0 {
@@ -266,6 +275,13 @@ func (s *Screener) applyRules(st *scanState) {
 		if st.preElection {
 			s.preElectionRule(st, h)
 		}
+		if !incoming && g&(gProfanity.bit()|gProfanityStrong.bit()) != 0 {
+			// Swearing about the rota, the shift or the workload is
+			// contempt for the job, not just bad language.
+			if o, ok := st.near(h, gWorkCue, 10, 0, true); ok {
+				st.addSpan(Disaffection, normal, h, o, "Swears about the job or the workload in public.", "Keep it off official and public channels; talk to your manager instead.")
+			}
+		}
 		if g&gDisaffection.bit() != 0 {
 			st.add(Disaffection, normal, h.a, h.b, "Broadcasts contempt for the job or employer, or lack of motivation.", "Keep it off official and public channels; talk to your manager instead.")
 		}
@@ -287,6 +303,9 @@ func (s *Screener) applyRules(st *scanState) {
 // ("set fire to the leaves") is not a threat; "it" is too vague to clear
 // "you're going to regret it".
 func (st *scanState) safeThreatObject(h hit) bool {
+	if _, photo := st.near(h, gPhotoContext, 12, 0, true); photo {
+		return true // "the photographer will shoot the new pool"
+	}
 	o, ok := st.near(h, gSafeObject, 0, 1, true)
 	return ok && !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
 }
