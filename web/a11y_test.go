@@ -59,6 +59,9 @@ func TestStaffAccessibility(t *testing.T) {
 	drafts := map[string]url.Values{
 		"findings": {"text": {"Ring Zoë on 07700 900123 or email zoe.smith@gmail.com.\nThe head says the pupils are inbreds. Vote Labour!"}, "pre_election": {"yes"}},
 		"empty":    {"text": {""}},
+		// The session's token is not the sign-in form's: the form comes
+		// back with its error summary.
+		"sign-in": {"email": {""}},
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/test-post/") {
@@ -82,10 +85,13 @@ func TestStaffAccessibility(t *testing.T) {
 	if r := get(t, h, "/test-post/staff/check?case=empty", "Cookie", sessionCookie(sess)); r.status != 400 || !strings.Contains(r.body, "govuk-error-summary") {
 		t.Fatalf("error page: %d %.300s", r.status, r.body)
 	}
+	if r := get(t, h, "/test-post/staff/sign-in?case=sign-in"); r.status != 403 || !strings.Contains(r.body, "govuk-error-summary") {
+		t.Fatalf("sign-in error page: %d %.300s", r.status, r.body)
+	}
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	// The sign-in page is checked anonymously, with and without errors.
-	a11y.Run(t, ts.URL, []string{"/staff/sign-in", "/staff/sign-in?signed-out"})
+	a11y.Run(t, ts.URL, []string{"/staff/sign-in", "/staff/sign-in?signed-out", "/test-post/staff/sign-in?case=sign-in"})
 	a11y.RunWithHeaders(t, ts.URL, []string{
 		"/staff",
 		"/staff/check",
