@@ -306,8 +306,21 @@ func (st *scanState) safeThreatObject(h hit) bool {
 	if _, photo := st.near(h, gPhotoContext, 12, 0, true); photo {
 		return true // "the photographer will shoot the new pool"
 	}
-	o, ok := st.near(h, gSafeObject, 0, 1, true)
-	return ok && !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
+	// A word inside the phrase that negates it: "hope no one gets hurt".
+	for k := h.a; k < h.b; k++ {
+		switch string(st.word(int(k))) {
+		case "no", "nobody", "noone", "none", "never", "not":
+			return true
+		}
+	}
+	// Only an object after the phrase clears it: "home" inside "going
+	// home in a box" is part of the threat.
+	for _, o := range st.hits {
+		if o.a == h.b && o.groups&gSafeObject.bit() != 0 && st.toks[o.a].sent == st.toks[h.a].sent {
+			return !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
+		}
+	}
+	return false
 }
 
 func (s *Screener) insultRule(st *scanState, h hit) {
@@ -322,6 +335,11 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 	}
 	strongWord := h.groups&gInsult.bit() != 0
 	if !strongWord {
+		// "dyslexic staff are just lazy": a generalisation about a
+		// protected group, which the discrimination rule explains.
+		if _, ok := st.near(h, gProtected, 6, -1, true); ok && st.has(gDerogatory) {
+			return
+		}
 		_, intens := st.near(h, gIntensifier, 1, -1, true)
 		// aimed at people: "these kids are animals", "lazy residents"
 		_, target := st.near(h, gPersonTarget, 6, -1, true)
