@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/risk"
@@ -509,5 +511,58 @@ func TestCheckAPINeedsSession(t *testing.T) {
 				t.Errorf("report %v %+v", err, rep)
 			}
 		}
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		base string
+		tls  bool
+		want bool
+	}{
+		{"https://signpost.example", false, true}, // TLS ended at a proxy
+		{"http://127.0.0.1:8080", false, false},   // the demo
+		{"http://127.0.0.1:8080", true, true},
+	}
+	for _, tt := range tests {
+		s, err := NewServer(Config{BaseURL: tt.base, Now: f.clock.Now}, Deps{Places: f.db, Notices: f.db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/staff/sign-in", nil)
+		if tt.tls {
+			req.TLS = &tls.ConnectionState{}
+		}
+		if got := s.secureCookies(req); got != tt.want {
+			t.Errorf("%s tls=%v: secure %v, want %v", tt.base, tt.tls, got, tt.want)
+		}
+		rec := httptest.NewRecorder()
+		s.handleSignInForm().ServeHTTP(rec, req)
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 || cs[0].Secure != tt.want || cs[0].Name != signInCookieName(tt.want) || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
+			t.Errorf("%s tls=%v: sign-in cookie %+v", tt.base, tt.tls, cs)
+		}
+	}
+}
+
+func TestSignInTokenExpires(t *testing.T) {
+	f := newFixture(t)
+	tok := f.srv.newSignInToken()
+	if !f.srv.validSignInToken(tok) {
+		t.Fatal("fresh token refused")
+	}
+	for _, bad := range []string{"", tok + "x", "1." + tok, strings.Replace(tok, ".", "!", 1)} {
+		if f.srv.validSignInToken(bad) {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	f.clock.Set(testNow.Add(signInTokenTTL + time.Minute))
+	if f.srv.validSignInToken(tok) {
+		t.Error("token still valid after its lifetime")
+	}
+	f.clock.Set(testNow)
+	if other := newFixture(t); other.srv.validSignInToken(tok) {
+		t.Error("another server's token accepted")
 	}
 }
