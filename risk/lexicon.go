@@ -68,6 +68,8 @@ const (
 	gWeapon                            // petrol, knife, bullet: a threat when marked for someone
 	gTargetMark                        // "with his name on it", "waiting for him"
 	gPhotoContext                      // photographer, filming: "shoot" means taking pictures
+	gHarm                              // hitting, beaten, touches, takes her pension: done to someone
+	gHousehold                         // partner, stepdad, mum, carer: who does it or suffers it
 	numGroups
 )
 
@@ -79,7 +81,7 @@ var groupNames = [numGroups]string{
 	"controversial", "political-phrase", "safeguarding-phrase", "vulnerable", "at-risk", "reassure",
 	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
-	"work-cue", "weapon", "target-mark", "photo-context",
+	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household",
 }
 
 func (g group) bit() uint64 { return 1 << g }

@@ -278,7 +278,7 @@ func (s *Screener) applyRules(st *scanState) {
 		if !incoming && g&(gProfanity.bit()|gProfanityStrong.bit()) != 0 {
 			// Swearing about the rota, the shift or the workload is
 			// contempt for the job, not just bad language.
-			if o, ok := st.near(h, gWorkCue, 10, 0, true); ok {
+			if o, ok := st.near(h, gWorkCue, 14, 0, true); ok {
 				st.addSpan(Disaffection, normal, h, o, "Swears about the job or the workload in public.", "Keep it off official and public channels; talk to your manager instead.")
 			}
 		}
@@ -467,6 +467,18 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 	if h.groups&gSafeguardPhrase.bit() != 0 {
 		st.add(Safeguarding, normal, h.a, h.b, "Suggests someone may be at risk of harm.", sug)
 		return
+	}
+	if h.groups&gHarm.bit() != 0 {
+		// "my step-dad keeps hitting my mum": harm with a family member,
+		// partner or vulnerable person in the same sentence.
+		o, ok := st.near(h, gHousehold, 8, 0, true)
+		if !ok {
+			o, ok = st.near(h, gVulnerable, 8, 0, true)
+		}
+		if ok {
+			st.addSpan(Safeguarding, normal, o, h, "Reports someone being hurt or abused by a person close to them.", sug)
+			return
+		}
 	}
 	if h.groups&gAtRisk.bit() != 0 {
 		if _, ok := st.near(h, gReassure, 6, 0, true); ok {
