@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -101,11 +103,18 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(env.stdout, "Signpost is serving %s at %s\n", *council, url)
+	var staffNote string
+	if *demoData {
+		if staffNote, err = demoStaffAccount(ctx, staff, url); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.stdout, "Signpost is serving %s at %s\n%s", *council, url, staffNote)
 	logger.Info("serving", "addr", ln.Addr().String(), "db", string(db.Engine()))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { pruneSessions(gctx, staff, logger); return nil })
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -120,6 +129,45 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		return hs.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// demoStaffAccount gives a demo a way into the staff pages: when no account
+// exists yet it creates an admin with a random password and prints it once.
+// A real deployment adds its people with 'signpost user add'.
+func demoStaffAccount(ctx context.Context, staff *auth.Service, url string) (string, error) {
+	users, err := staff.Users(ctx)
+	if err != nil || len(users) > 0 {
+		return "", err
+	}
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	password := base64.RawURLEncoding.EncodeToString(b[:])
+	const email = "demo.admin@northdale.example"
+	if _, err := staff.CreateUser(ctx, "cli:serve --demo", auth.NewUser{Email: email, Name: "Demo administrator",
+		Role: auth.Admin, Password: password}); err != nil {
+		return "", fmt.Errorf("demo staff account: %w", err)
+	}
+	return fmt.Sprintf("Staff pages: %s/staff — sign in as %s with password %s (shown once)\n", url, email, password), nil
+}
+
+// pruneSessions deletes expired sessions and stale sign-in throttles hourly.
+func pruneSessions(ctx context.Context, staff *auth.Service, logger *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := staff.Prune(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("pruning sessions failed", "err", err)
+			} else if n > 0 {
+				logger.Info("pruned expired sessions", "rows", n)
+			}
+		}
+	}
 }
 
 func newLogger(env *environment, format, level string) (*slog.Logger, error) {

@@ -48,25 +48,7 @@ func TestServeAnotherCouncil(t *testing.T) {
 		"--place", "school:900001", "--headline", "Marsh End Academy closed today"))
 	c.must("notice", "create", "--category", "roads", "--status", "gritted", "--place", "route:P1", "--headline", "Primary 1 gritted")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		env := &environment{getenv: func(k string) string { return c.vars[k] }, stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard}
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--council-name", "Marshford Borough Council"}, env)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	i := strings.Index(line, "http://")
-	if i < 0 {
-		t.Fatalf("serve did not print its URL: %q", line)
-	}
-	base := strings.TrimSpace(line[i:])
+	base, stop := startServe(t, c, "--addr", "127.0.0.1:0", "--council-name", "Marshford Borough Council")
 
 	get := func(path string, wantStatus int, want ...string) {
 		t.Helper()
@@ -98,13 +80,86 @@ func TestServeAnotherCouncil(t *testing.T) {
 	get("/healthz", 200)
 	get("/readyz", 200)
 
-	cancel() // as SIGTERM does: the server drains and run returns cleanly
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v after shutdown", err)
+	stop()
+}
+
+// startServe runs 'signpost serve' with args until stop is called, and
+// returns its address and the lines it printed after the first.
+func startServe(t *testing.T, c *cli, args ...string) (base string, stop func() []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		env := &environment{getenv: func(k string) string { return c.vars[k] }, stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard}
+		done <- run(ctx, append([]string{"serve"}, args...), env)
+		pw.Close()
+	}()
+	br := bufio.NewReader(pr)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve printed nothing: %v", <-done)
+	}
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		cancel()
+		t.Fatalf("serve did not print its URL: %q", line)
+	}
+	rest := make(chan []string, 1)
+	go func() {
+		var lines []string
+		for {
+			l, err := br.ReadString('\n')
+			if l != "" {
+				lines = append(lines, l)
+			}
+			if err != nil {
+				rest <- lines
+				return
+			}
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not shut down within 30s")
+	}()
+	return strings.TrimSpace(line[i:]), func() []string {
+		t.Helper()
+		cancel() // as SIGTERM does: the server drains and run returns cleanly
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v after shutdown", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not shut down within 30s")
+		}
+		return <-rest
+	}
+}
+
+func TestServeDemoCreatesOneStaffAccount(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	base, stop := startServe(t, c, "--demo", "--addr", "127.0.0.1:0")
+	resp, err := http.Get(base + "/staff/sign-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("sign-in page: %d", resp.StatusCode)
+	}
+	lines := stop()
+	if len(lines) == 0 || !strings.Contains(lines[0], "sign in as demo.admin@northdale.example with password ") {
+		t.Fatalf("demo printed no staff account: %q", lines)
+	}
+	// A second start finds the account and prints no password.
+	_, stop = startServe(t, c, "--demo", "--addr", "127.0.0.1:0")
+	for _, l := range stop() {
+		if strings.Contains(l, "password") {
+			t.Errorf("second start printed a password again: %q", l)
+		}
+	}
+	out := c.must("user", "list")
+	if strings.Count(out, "demo.admin@northdale.example") != 1 {
+		t.Errorf("user list: %q", out)
 	}
 }
