@@ -70,6 +70,7 @@ const (
 	gPhotoContext                      // photographer, filming: "shoot" means taking pictures
 	gHarm                              // hitting, beaten, touches, takes her pension: done to someone
 	gHousehold                         // partner, stepdad, mum, carer: who does it or suffers it
+	gKeyLocation                       // "key is under the mat": where a door key is hidden
 	numGroups
 )
 
@@ -81,7 +82,7 @@ var groupNames = [numGroups]string{
 	"controversial", "political-phrase", "safeguarding-phrase", "vulnerable", "at-risk", "reassure",
 	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
-	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household",
+	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location",
 }
 
 func (g group) bit() uint64 { return 1 << g }

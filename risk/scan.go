@@ -259,6 +259,9 @@ func (s *Screener) applyRules(st *scanState) {
 		if g&gConfidentialPhrase.bit() != 0 {
 			st.add(Confidential, normal, h.a, h.b, "Internal, embargoed or unannounced material.", "Wait until it is formally published, then link to that.")
 		}
+		if g&gKeyLocation.bit() != 0 && !st.advisedAgainst(h) {
+			st.add(Confidential, normal, h.a, h.b, "Says where a door key is hidden: anyone reading it could get in.", "Remove it; share access arrangements privately.")
+		}
 		if g&gCredential.bit() != 0 {
 			s.credentialRule(st, h)
 		}
@@ -494,4 +497,16 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 // "day's work" matches an entry written "days work".
 func possessiveOf(t *token, w []byte, word string) bool {
 	return t.flags&tfPossessive != 0 && len(word) == len(w)+1 && word[len(w)] == 's' && word[:len(w)] == string(w)
+}
+
+// advisedAgainst: advice not to do the thing ("never leave a key under the
+// mat", "don't hide your key under…") in the few words before it.
+func (st *scanState) advisedAgainst(h hit) bool {
+	for k := h.a - 1; k >= 0 && k >= h.a-4 && st.toks[k].sent == st.toks[h.a].sent; k-- {
+		switch string(st.word(int(k))) {
+		case "never", "dont", "not", "avoid", "no", "stop":
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,64 @@
+package risk
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// TestExactCategories pins the rules added for wording the development set
+// does not use: each case must give exactly these categories, so a rule
+// that fires too widely (a date range read as a birth date, an order read
+// as a name) fails here as surely as one that misses.
+func TestExactCategories(t *testing.T) {
+	s := newTestScreener(t)
+	cases := []screenCase{
+		// Second-hand harm needs a person close to the victim or abuser.
+		inc("Her fella batters her when he's been drinking", Safeguarding),
+		inc("My uncle touches my cousin when nobody's looking", Safeguarding),
+		inc("My son beat the club record at the swimming gala"),
+		inc("The bin lorry battered the wall outside my house"),
+		// A weapon is a threat only when marked for someone.
+		inc("I've a can of petrol ready for him if he comes back", Threat),
+		inc("Where do I take an old petrol can to be recycled?"),
+		// Conditional violence outcomes need an intention before them.
+		inc("Evict us and you'll end up in hospital", Threat),
+		inc("My mum ended up in hospital after a fall on the ice"),
+		// "shoot" with a camera is photography.
+		out("Our photographer will shoot the parade from the town hall steps"),
+		out("I'll shoot the parade organiser if it rains again", Threat),
+		// Threat phrases cleared only by what follows or a negation inside.
+		out("There will be blood tests at the clinic from 9am"),
+		inc("Close our centre and there will be blood", Threat),
+		out("We hope nobody gets hurt on bonfire night"),
+		// Swearing about the workload is disaffection; about a rota alone, profanity.
+		out("Management want us covering two depots again, fucking joke", Profanity, Disaffection),
+		out("What the fuck happened to the recycling rota", Profanity),
+		// Date ranges are eligibility, not a date of birth.
+		out("Children born between 01/09/2019 and 31/08/2020 can apply"),
+		out("Child born 01/09/2012, lives at 4 Elm Road", PersonalData),
+		// A sentence opening with an order or a protected group is not a name.
+		out("Gay couples shouldn't be allowed to adopt", Discrimination),
+		out("Check my son's EHCP has been sent to the school"),
+		// Stereotypes without a slur.
+		out("Of course it was a woman driver who hit the bollard", Discrimination),
+		out("Of course the library is open on Saturday"),
+		// Disclosing where a key is.
+		out("Carer: the key is under the mat at number 6", Confidential),
+		out("Never leave a key under the mat"),
+	}
+	for _, c := range cases {
+		opts := Options{PreElection: c.pe}
+		if c.in {
+			opts.Context = Incoming
+		}
+		r := s.Screen(context.Background(), c.text, opts)
+		want := c.want
+		if want == nil {
+			want = []Category{}
+		}
+		if !slices.Equal(r.Categories, want) {
+			t.Errorf("%q: want %v, got %v %v", c.text, want, r.Categories, r.Findings)
+		}
+	}
+}
