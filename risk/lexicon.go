@@ -71,6 +71,8 @@ const (
 	gHarm                              // hitting, beaten, touches, takes her pension: done to someone
 	gHousehold                         // partner, stepdad, mum, carer: who does it or suffers it
 	gKeyLocation                       // "key is under the mat": where a door key is hidden
+	gGiftOffer                         // offering lifts, giving them vapes: how adults groom children
+	gAdultMan                          // a man, a grown man, a stranger
 	numGroups
 )
 
@@ -82,7 +84,7 @@ var groupNames = [numGroups]string{
 	"controversial", "political-phrase", "safeguarding-phrase", "vulnerable", "at-risk", "reassure",
 	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
-	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location",
+	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 }
 
 func (g group) bit() uint64 { return 1 << g }

@@ -312,7 +312,7 @@ func (st *scanState) safeThreatObject(h hit) bool {
 	// A word inside the phrase that negates it: "hope no one gets hurt".
 	for k := h.a; k < h.b; k++ {
 		switch string(st.word(int(k))) {
-		case "no", "nobody", "noone", "none", "never", "not":
+		case "no", "nobody", "noone", "none", "not":
 			return true
 		}
 	}
@@ -481,6 +481,16 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 		if ok {
 			st.addSpan(Safeguarding, normal, o, h, "Reports someone being hurt or abused by a person close to them.", sug)
 			return
+		}
+	}
+	if h.groups&gGiftOffer.bit() != 0 {
+		// "a man keeps offering lifts to girls": an adult named before
+		// the offer and a child after it.
+		if m, ok := st.near(h, gAdultMan, 8, -1, true); ok {
+			if c, ok := st.near(h, gVulnerable, 4, 1, true); ok {
+				st.addSpan(Safeguarding, normal, m, c, "An adult offering children lifts or gifts: a possible grooming concern.", sug)
+				return
+			}
 		}
 	}
 	if h.groups&gAtRisk.bit() != 0 {
