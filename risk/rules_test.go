@@ -18,6 +18,12 @@ func TestExactCategories(t *testing.T) {
 		inc("My uncle touches my cousin when nobody's looking", Safeguarding),
 		inc("My son beat the club record at the swimming gala"),
 		inc("The bin lorry battered the wall outside my house"),
+		inc("My dad put the finishing touches to the float"),
+		inc("My mum was touched by the card you sent"),
+		inc("My brother is hitting the gym every day"),
+		// Grooming needs an adult, an offer and a child.
+		inc("A bloke in a van keeps giving lifts to schoolgirls by the park", Safeguarding),
+		inc("The youth club offers lifts to kids who live out of town"),
 		// A weapon is a threat only when marked for someone.
 		inc("I've a can of petrol ready for him if he comes back", Threat),
 		inc("Where do I take an old petrol can to be recycled?"),
