@@ -354,7 +354,13 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 			return
 		}
 	}
-	if _, ok := st.near(h, gColleague, 8, 0, true); ok {
+	if o, ok := st.near(h, gColleague, 8, 0, true); ok {
+		if o.groups&gEmployer.bit() != 0 {
+			// "management are clueless": the employer as a body, not
+			// a person, so contempt rather than a personal insult.
+			st.add(Disaffection, normal, h.a, h.b, "Insults the employer in public.", "Raise it internally instead of posting it.")
+			return
+		}
 		st.add(Abuse, normal, h.a, h.b, "Insults a colleague in public.", "Remove it; raise problems with colleagues privately.")
 		st.add(Disaffection, normal, h.a, h.b, "Shows contempt for colleagues in public.", "Raise it internally instead of posting it.")
 		return
