@@ -366,6 +366,25 @@ func (lx *lexicon) lookup(word, next []byte, dst []int32) []int32 {
 	return dst
 }
 
+// lookupSecond appends the phrases that start with word and whose second
+// word is next, without the single-word and prefix entries lookup adds.
+func (lx *lexicon) lookupSecond(word, next []byte, dst []int32) []int32 {
+	n := int32(0)
+	for i := 0; i < len(word); i++ {
+		c := charIndex(word[i])
+		if c < 0 {
+			return dst
+		}
+		if n = int32(lx.next[n][c]); n == 0 {
+			return dst
+		}
+	}
+	if m := lx.nodes[n].bySecond; m != nil {
+		dst = append(dst, m[string(next)]...)
+	}
+	return dst
+}
+
 // isAllowed reports whether word is on the allow list.
 func (lx *lexicon) isAllowed(word []byte) bool {
 	n := int32(0)

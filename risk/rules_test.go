@@ -24,6 +24,10 @@ func TestExactCategories(t *testing.T) {
 		// Grooming needs an adult, an offer and a child.
 		inc("A bloke in a van keeps giving lifts to schoolgirls by the park", Safeguarding),
 		inc("The youth club offers lifts to kids who live out of town"),
+		// Entries spelt without the apostrophe match the typed 's.
+		inc("I think tonight's the night", Safeguarding),
+		inc("My mum's heating is off but she's fine"),
+		inc("That warden will get what's coming to him", Threat),
 		// A weapon is a threat only when marked for someone.
 		inc("I've a can of petrol ready for him if he comes back", Threat),
 		inc("Where do I take an old petrol can to be recycled?"),

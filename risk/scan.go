@@ -44,6 +44,18 @@ func (s *Screener) match(st *scanState) {
 			ids = lx.matchMasked(w, ids)
 		} else {
 			ids = lx.lookup(w, next, ids)
+			// The tokenizer cut a trailing 's ("she's" → "she", "what's"
+			// → "what"); entries are written as people type without the
+			// apostrophe ("shes fine", "get whats coming"), so look the
+			// word, or the word after it, up again with the s.
+			if t.flags&tfPossessive != 0 && len(w) < 32 {
+				var pb [32]byte
+				ids = lx.lookup(append(append(pb[:0], w...), 's'), next, ids)
+			}
+			if next != nil && st.toks[i+1].flags&tfPossessive != 0 && len(next) < 32 {
+				var pb [32]byte
+				ids = lx.lookupSecond(w, append(append(pb[:0], next...), 's'), ids)
+			}
 			if len(ids) == 0 && hasRun(w, 3) {
 				// "fuuuuck", "shiiiite": squeeze long runs to two letters,
 				// then to one, and look again.
