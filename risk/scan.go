@@ -377,7 +377,9 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 		st.add(Disaffection, normal, h.a, h.b, "Shows contempt for colleagues in public.", "Raise it internally instead of posting it.")
 		return
 	}
-	if _, ok := st.near(h, gEmployer, 6, -1, true); ok {
+	// "useless lot at head office", "muppets upstairs": the employer
+	// named before or after the insult.
+	if _, ok := st.near(h, gEmployer, 6, 0, true); ok {
 		if _, person := st.near(h, gPersonTarget, 6, 0, true); !person {
 			st.add(Disaffection, normal, h.a, h.b, "Insults the employer in public.", "Raise it internally instead of posting it.")
 			return
