@@ -53,6 +53,9 @@ func TestExactCategories(t *testing.T) {
 		// Stereotypes without a slur.
 		out("Of course it was a woman driver who hit the bollard", Discrimination),
 		out("Of course the library is open on Saturday"),
+		// Before an election, an invitation to meet a named candidate.
+		pre("Pop along to meet candidate Leon Walsh at the market", Political),
+		pre("Meet the candidates at the hustings on Monday: all parties invited"),
 		// Disclosing where a key is.
 		out("Carer: the key is under the mat at number 6", Confidential),
 		out("Never leave a key under the mat"),

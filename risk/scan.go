@@ -472,6 +472,10 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			st.addSpan(Political, normal, h, o, "Pre-election period: publicity that features or praises a named councillor or candidate.", "Remove the name or hold the post until after the election.")
 		} else if o, ok := st.near(h, gPoliticalPhrase, 12, 0, true); ok {
 			st.addSpan(Political, normal, h, o, "Pre-election period: publicity that features a named councillor or candidate.", "Remove the name or hold the post until after the election.")
+		} else if m := st.meetBefore(h, 6); m >= 0 {
+			// "pop along to meet candidate Leon Walsh": an invitation
+			// to meet a candidate is campaigning.
+			st.add(Political, normal, m, h.b, "Pre-election period: invites people to meet a named candidate or councillor.", "Remove the invitation or hold the post until after the election.")
 		} else {
 			st.add(Political, weak, h.a, h.b, "Pre-election period: take care when naming councillors or candidates.", "Attribute decisions to the council, not to individuals.")
 		}
@@ -539,4 +543,15 @@ func (st *scanState) advisedAgainst(h hit) bool {
 		}
 	}
 	return false
+}
+
+// meetBefore returns the token index of "meet" within w words before h in
+// the same sentence, or -1.
+func (st *scanState) meetBefore(h hit, w int32) int32 {
+	for k := h.a - 1; k >= 0 && k >= h.a-w && st.toks[k].sent == st.toks[h.a].sent; k-- {
+		if string(st.word(int(k))) == "meet" {
+			return k
+		}
+	}
+	return -1
 }
