@@ -498,9 +498,9 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 	if h.groups&gHarm.bit() != 0 {
 		// "my step-dad keeps hitting my mum": harm with a family member,
 		// partner or vulnerable person in the same sentence.
-		o, ok := st.near(h, gHousehold, 8, 0, true)
+		o, ok := st.near(h, gHousehold, 12, 0, true)
 		if !ok {
-			o, ok = st.near(h, gVulnerable, 8, 0, true)
+			o, ok = st.near(h, gVulnerable, 12, 0, true)
 		}
 		if ok {
 			st.addSpan(Safeguarding, normal, o, h, "Reports someone being hurt or abused by a person close to them.", sug)
