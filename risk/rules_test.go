@@ -41,6 +41,8 @@ func TestExactCategories(t *testing.T) {
 		out("There will be blood tests at the clinic from 9am"),
 		inc("Close our centre and there will be blood", Threat),
 		out("We hope nobody gets hurt on bonfire night"),
+		inc("No wonder the bins get torched round here, there's no lighting"),
+		inc("Your bins will get torched if you keep ignoring me", Threat),
 		// Swearing about the workload is disaffection; about a rota alone, profanity.
 		out("Management want us covering two depots again, fucking joke", Profanity, Disaffection),
 		out("What the fuck happened to the recycling rota", Profanity),

@@ -321,6 +321,13 @@ func (st *scanState) safeThreatObject(h hit) bool {
 	if _, photo := st.near(h, gPhotoContext, 12, 0, true); photo {
 		return true // "the photographer will shoot the new pool"
 	}
+	// A report of what happens, not a threat: "no wonder the bins get
+	// torched".
+	for k := h.a - 1; k >= 0 && k >= h.a-4 && st.toks[k].sent == st.toks[h.a].sent; k-- {
+		if string(st.word(int(k))) == "wonder" && k > 0 && string(st.word(int(k-1))) == "no" {
+			return true
+		}
+	}
 	// A word inside the phrase that negates it: "hope no one gets hurt".
 	for k := h.a; k < h.b; k++ {
 		switch string(st.word(int(k))) {
