@@ -328,6 +328,13 @@ func (st *scanState) safeThreatObject(h hit) bool {
 			return true
 		}
 	}
+	// Negated just before: "she doesn't know where she lives".
+	if h.a > 0 {
+		switch string(st.word(int(h.a) - 1)) {
+		case "doesnt", "dont", "didnt", "cant", "never":
+			return true
+		}
+	}
 	// A word inside the phrase that negates it: "hope no one gets hurt".
 	for k := h.a; k < h.b; k++ {
 		switch string(st.word(int(k))) {
