@@ -407,25 +407,19 @@ func (s *Server) apiNotice() http.Handler {
 }
 
 func (s *Server) apiWards() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, "wards", "", func(ctx context.Context, snap *snapshot) (*response, error) {
-			out := make([]apiWard, 0, len(snap.wards))
-			for _, wd := range snap.wards {
-				out = append(out, apiWard{Code: wd.Code, Name: wd.Name, Lat: wd.Lat, Lon: wd.Lon, URL: s.cfg.BaseURL + "/wards/" + wd.Code})
-			}
-			return s.jsonResponse(snap, map[string]any{"wards": out})
-		})
+	return s.apiCollection("wards", "", func(snap *snapshot) any {
+		out := make([]apiWard, 0, len(snap.wards))
+		for _, wd := range snap.wards {
+			out = append(out, apiWard{Code: wd.Code, Name: wd.Name, Lat: wd.Lat, Lon: wd.Lon, URL: s.cfg.BaseURL + "/wards/" + wd.Code})
+		}
+		return map[string]any{"wards": out}
 	})
 }
 
 func (s *Server) apiWard() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		code := r.PathValue("code")
-		s.serveAPI(w, r, "ward:"+code, "", func(ctx context.Context, snap *snapshot) (*response, error) {
-			wd := snap.wardByCode[code]
-			if wd == nil {
-				return nil, signpost.Errorf(signpost.ENOTFOUND, "no ward %q", truncateRunes(code, 20))
-			}
+	return apiPlace(s, "code", "ward", "", "no ward %q",
+		func(snap *snapshot, code string) *signpost.Ward { return snap.wardByCode[code] },
+		func(snap *snapshot, wd *signpost.Ward) any {
 			out := apiWard{Code: wd.Code, Name: wd.Name, Lat: wd.Lat, Lon: wd.Lon, URL: s.cfg.BaseURL + "/wards/" + wd.Code, Schools: []apiSchool{}, Routes: []string{}, Rounds: []apiRound{}}
 			for _, sc := range snap.schoolsInWard(wd.Code) {
 				out.Schools = append(out.Schools, s.apiSchoolOf(snap, sc))
@@ -437,84 +431,82 @@ func (s *Server) apiWard() http.Handler {
 				out.Rounds = append(out.Rounds, s.apiRoundOf(snap, rd))
 			}
 			out.Notices = s.apiNoticesOf(snap.filterNotices(noticeQuery{Ward: wd.Code}))
-			return s.jsonResponse(snap, out)
+			return out
+		})
+}
+
+// apiPlace serves one place that the snapshot finds by a path value, or a
+// 404 saying what was looked for. kind prefixes the cache key
+// ("school:100001").
+func apiPlace[P any](s *Server, param, kind string, category signpost.Category, missing string,
+	find func(*snapshot, string) *P, encode func(*snapshot, *P) any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue(param)
+		s.serveAPI(w, r, kind+":"+id, category, func(ctx context.Context, snap *snapshot) (*response, error) {
+			p := find(snap, id)
+			if p == nil {
+				return nil, signpost.Errorf(signpost.ENOTFOUND, missing, truncateRunes(id, 20))
+			}
+			return s.jsonResponse(snap, encode(snap, p))
+		})
+	})
+}
+
+// apiCollection serves a whole collection built from the snapshot.
+func (s *Server) apiCollection(key string, category signpost.Category, build func(*snapshot) any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serveAPI(w, r, key, category, func(ctx context.Context, snap *snapshot) (*response, error) {
+			return s.jsonResponse(snap, build(snap))
 		})
 	})
 }
 
 func (s *Server) apiSchools() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, "schools", signpost.CategorySchools, func(ctx context.Context, snap *snapshot) (*response, error) {
-			out := make([]apiSchool, 0, len(snap.schools))
-			for i := range snap.schools {
-				out = append(out, s.apiSchoolOf(snap, &snap.schools[i]))
-			}
-			return s.jsonResponse(snap, map[string]any{"schools": out})
-		})
+	return s.apiCollection("schools", signpost.CategorySchools, func(snap *snapshot) any {
+		out := make([]apiSchool, 0, len(snap.schools))
+		for i := range snap.schools {
+			out = append(out, s.apiSchoolOf(snap, &snap.schools[i]))
+		}
+		return map[string]any{"schools": out}
 	})
 }
 
 func (s *Server) apiSchool() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		urn := r.PathValue("urn")
-		s.serveAPI(w, r, "school:"+urn, signpost.CategorySchools, func(ctx context.Context, snap *snapshot) (*response, error) {
-			sc := snap.schoolByURN[urn]
-			if sc == nil {
-				return nil, signpost.Errorf(signpost.ENOTFOUND, "no school with URN %q", truncateRunes(urn, 20))
-			}
-			return s.jsonResponse(snap, s.apiSchoolOf(snap, sc))
-		})
-	})
+	return apiPlace(s, "urn", "school", signpost.CategorySchools, "no school with URN %q",
+		func(snap *snapshot, urn string) *signpost.School { return snap.schoolByURN[urn] },
+		func(snap *snapshot, sc *signpost.School) any { return s.apiSchoolOf(snap, sc) })
 }
 
 func (s *Server) apiRoutes() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, "routes", signpost.CategoryRoads, func(ctx context.Context, snap *snapshot) (*response, error) {
-			fc := geoFeatureCollection{Type: "FeatureCollection", Features: []geoFeature{}}
-			for i := range snap.routes {
-				fc.Features = append(fc.Features, s.routeFeature(snap, &snap.routes[i]))
-			}
-			return s.jsonResponse(snap, fc)
-		})
+	return s.apiCollection("routes", signpost.CategoryRoads, func(snap *snapshot) any {
+		fc := geoFeatureCollection{Type: "FeatureCollection", Features: []geoFeature{}}
+		for i := range snap.routes {
+			fc.Features = append(fc.Features, s.routeFeature(snap, &snap.routes[i]))
+		}
+		return fc
 	})
 }
 
 func (s *Server) apiRoute() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		s.serveAPI(w, r, "route:"+id, signpost.CategoryRoads, func(ctx context.Context, snap *snapshot) (*response, error) {
-			rt := snap.routeByID[id]
-			if rt == nil {
-				return nil, signpost.Errorf(signpost.ENOTFOUND, "no gritting route %q", truncateRunes(id, 20))
-			}
-			return s.jsonResponse(snap, s.routeFeature(snap, rt))
-		})
-	})
+	return apiPlace(s, "id", "route", signpost.CategoryRoads, "no gritting route %q",
+		func(snap *snapshot, id string) *signpost.Route { return snap.routeByID[id] },
+		func(snap *snapshot, rt *signpost.Route) any { return s.routeFeature(snap, rt) })
 }
 
 func (s *Server) apiRounds() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, "rounds", signpost.CategoryWaste, func(ctx context.Context, snap *snapshot) (*response, error) {
-			out := make([]apiRound, 0, len(snap.rounds))
-			for i := range snap.rounds {
-				out = append(out, s.apiRoundOf(snap, &snap.rounds[i]))
-			}
-			return s.jsonResponse(snap, map[string]any{"rounds": out})
-		})
+	return s.apiCollection("rounds", signpost.CategoryWaste, func(snap *snapshot) any {
+		out := make([]apiRound, 0, len(snap.rounds))
+		for i := range snap.rounds {
+			out = append(out, s.apiRoundOf(snap, &snap.rounds[i]))
+		}
+		return map[string]any{"rounds": out}
 	})
 }
 
 func (s *Server) apiRound() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		s.serveAPI(w, r, "round:"+id, signpost.CategoryWaste, func(ctx context.Context, snap *snapshot) (*response, error) {
-			rd := snap.roundByID[id]
-			if rd == nil {
-				return nil, signpost.Errorf(signpost.ENOTFOUND, "no bin collection round %q", truncateRunes(id, 20))
-			}
-			return s.jsonResponse(snap, s.apiRoundOf(snap, rd))
-		})
-	})
+	return apiPlace(s, "id", "round", signpost.CategoryWaste, "no bin collection round %q",
+		func(snap *snapshot, id string) *signpost.Round { return snap.roundByID[id] },
+		func(snap *snapshot, rd *signpost.Round) any { return s.apiRoundOf(snap, rd) })
 }
 
 type apiPostcode struct {
