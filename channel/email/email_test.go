@@ -9,12 +9,14 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/fake"
+	"github.com/signpost-uk/signpost/internal/mailpit"
 )
 
 func newServer(t *testing.T) *fake.SMTP {
@@ -140,6 +142,62 @@ func TestNew(t *testing.T) {
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
+
+// TestPublishMailpit sends through a real SMTP server and checks what it
+// received: one message per subscriber over STARTTLS, each with its own
+// unsubscribe link and the one-click header, and the text intact.
+func TestPublishMailpit(t *testing.T) {
+	t.Parallel()
+	mp := mailpit.Start(t)
+	subs := []string{"ann@example.org", "Bryn <bryn@example.org>"}
+	c, err := New(Config{Addr: mp.SMTPAddr, Username: "alerts", Password: "smtp-pass", From: "Northdale Council <alerts@northdale.gov.uk>",
+		Subscribers: subs, TLS: mp.TLS(),
+		Unsubscribe: func(a string) string { return "https://northdale.gov.uk/unsubscribe?a=" + url.QueryEscape(a) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	post := channel.Post{Parts: []string{"Ysgol ar gau heddiw – ŵ ŷ\n\nSchool closed today"}, Subject: "Ysgol ar gau / School closed",
+		Link: "https://northdale.gov.uk/n/1", Languages: []string{"cy", "en"}, IdempotencyKey: "n1r1-email"}
+	r, err := c.Publish(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := mp.WaitCount(t, 2, 10*time.Second)
+	if len(msgs) != 2 {
+		t.Fatalf("mailpit got %d messages, want 2", len(msgs))
+	}
+	for _, want := range []string{"ann@example.org", "bryn@example.org"} {
+		found, err := mp.Search(ctx, "to:"+want)
+		if err != nil || len(found) != 1 {
+			t.Fatalf("messages to %s: %v, %v", want, found, err)
+		}
+		m, err := mp.Message(ctx, found[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsub := "https://northdale.gov.uk/unsubscribe?a=" + url.QueryEscape(want)
+		if m.Subject != post.Subject || m.From.Address != "alerts@northdale.gov.uk" || len(m.To) != 1 || m.To[0].Address != want {
+			t.Errorf("%s: subject %q from %v to %v", want, m.Subject, m.From, m.To)
+		}
+		if len(m.ListUnsubscribe.Links) != 1 || m.ListUnsubscribe.Links[0] != unsub || m.ListUnsubscribe.HeaderPost != "List-Unsubscribe=One-Click" || m.ListUnsubscribe.Errors != "" {
+			t.Errorf("%s: List-Unsubscribe = %+v", want, m.ListUnsubscribe)
+		}
+		if !strings.Contains(m.Text, "Ysgol ar gau heddiw – ŵ ŷ") || !strings.Contains(m.Text, post.Link) || !strings.Contains(m.Text, unsub) {
+			t.Errorf("%s: text = %q", want, m.Text)
+		}
+		if !slices.Contains(r.IDs, m.MessageID) {
+			t.Errorf("%s: Message-ID %q not among the receipt's %v", want, m.MessageID, r.IDs)
+		}
+		h, err := mp.Headers(ctx, found[0].ID)
+		if err != nil || h.Get("Content-Language") != "cy, en" {
+			t.Errorf("%s: headers %v, %v", want, h, err)
 		}
 	}
 }
