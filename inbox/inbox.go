@@ -236,3 +236,12 @@ type SavedReply struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// Triage is what the inbox works out about one incoming message.
+type Triage struct {
+	Category string       // suggested category, "" if none stands out
+	Places   []PlaceMatch // places mentioned
+	Notices  []int64      // current notices that may answer it
+	Flags    []string     // screening categories: abuse, threat, safeguarding
+	Urgent   bool         // safeguarding: jump the queue and tell the duty officer
+}
