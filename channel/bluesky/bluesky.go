@@ -164,18 +164,11 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		if i > 0 {
 			rec.Reply = &replyRef{Root: root, Parent: parent}
 		}
-		var out strongRef
-		nsid, rkey := "com.atproto.repo.createRecord", ""
+		rkey := ""
 		if idempotent {
-			nsid, rkey = "com.atproto.repo.putRecord", TID(created, p.IdempotencyKey)
+			rkey = TID(created, p.IdempotencyKey)
 		}
-		err := c.xrpc(ctx, nsid, func(did string) any {
-			in := map[string]any{"repo": did, "collection": "app.bsky.feed.post", "record": rec}
-			if rkey != "" {
-				in["rkey"] = rkey
-			}
-			return in
-		}, &out)
+		out, err := c.write(ctx, rec, rkey)
 		if err != nil {
 			return r, fmt.Errorf("bluesky: post part %d of %d: %w", i+1, len(p.Parts), err)
 		}
@@ -188,6 +181,24 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		r.URLs = append(r.URLs, webURL(out.URI))
 	}
 	return r, nil
+}
+
+// write stores a post record: with putRecord under rkey when one is
+// given, so that writing it again replaces it, else with createRecord.
+func (c *Connector) write(ctx context.Context, rec postRecord, rkey string) (strongRef, error) {
+	var out strongRef
+	nsid := "com.atproto.repo.createRecord"
+	if rkey != "" {
+		nsid = "com.atproto.repo.putRecord"
+	}
+	err := c.xrpc(ctx, nsid, func(did string) any {
+		in := map[string]any{"repo": did, "collection": "app.bsky.feed.post", "record": rec}
+		if rkey != "" {
+			in["rkey"] = rkey
+		}
+		return in
+	}, &out)
+	return out, err
 }
 
 // TID derives a record key in the AT Protocol's TID syntax (13
@@ -361,8 +372,12 @@ func (c *Connector) refreshSession(ctx context.Context, stale string) error {
 	return c.login(ctx)
 }
 
+// send calls nsid, which may carry a query string for queries.
 func (c *Connector) send(ctx context.Context, nsid, token string, in, out any) error {
-	u := c.base.JoinPath("xrpc", nsid).String()
+	nsid, query, _ := strings.Cut(nsid, "?")
+	pu := c.base.JoinPath("xrpc", nsid)
+	pu.RawQuery = query
+	u := pu.String()
 	var req *http.Request
 	var err error
 	if in != nil {

@@ -20,6 +20,7 @@ import (
 // BlueskyPost is a post record as the fake stores it.
 type BlueskyPost struct {
 	URI, CID, RKey string
+	Author         string // the DID of the repo it is in
 	Record         BlueskyRecord
 	Deleted        bool
 	Writes         int // rewrites by putRecord after the first write
@@ -54,8 +55,11 @@ type BlueskyFacet struct {
 }
 
 // Bluesky fakes a PDS's XRPC endpoints that Signpost uses: sessions by
-// app password (createSession, refreshSession, getSession) and posts
-// (createRecord, deleteRecord of app.bsky.feed.post), validating records
+// app password (createSession, refreshSession, getSession), posts
+// (createRecord, putRecord, deleteRecord of app.bsky.feed.post), and the
+// AppView queries a PDS proxies (app.bsky.notification.listNotifications
+// and updateSeen, app.bsky.feed.getPosts) for mentions and replies that
+// residents make with Mention, validating records
 // as the lexicon says: 300 graphemes and 3000 bytes of text, an RFC 3339
 // createdAt, at most 3 langs, facets within the text's bytes, and replies
 // naming existing posts by uri and cid.
@@ -66,7 +70,10 @@ type Bluesky struct {
 
 	mu       sync.Mutex
 	posts    []*BlueskyPost
-	access   map[string]bool // token → still valid
+	notes    []blueskyNotification
+	seenAt   time.Time
+	people   map[string]blueskyAuthor // did → profile
+	access   map[string]bool          // token → still valid
 	refresh  map[string]bool
 	sessions int
 	seq      int
@@ -75,7 +82,7 @@ type Bluesky struct {
 // NewBluesky starts a fake PDS for one account.
 func NewBluesky(handle, password string) *Bluesky {
 	b := &Bluesky{Handle: handle, DID: "did:plc:" + strings.Repeat("n", 24), Password: password,
-		access: map[string]bool{}, refresh: map[string]bool{}}
+		access: map[string]bool{}, refresh: map[string]bool{}, people: map[string]blueskyAuthor{}}
 	b.faults.now = time.Now
 	b.Server = newServer(http.HandlerFunc(b.serve))
 	return b
@@ -195,6 +202,21 @@ func (b *Bluesky) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"commit": map[string]string{"cid": b.cid("commit" + in.Rkey), "rev": b.tid()}})
+	case "app.bsky.notification.listNotifications":
+		if !b.authorised(w, r) {
+			return
+		}
+		b.listNotifications(w, r)
+	case "app.bsky.notification.updateSeen":
+		if !b.authorised(w, r) {
+			return
+		}
+		b.updateSeen(w, r)
+	case "app.bsky.feed.getPosts":
+		if !b.authorised(w, r) {
+			return
+		}
+		b.getPosts(w, r)
 	default:
 		xrpcError(w, http.StatusNotImplemented, "MethodNotImplemented", "Method Not Implemented")
 	}
@@ -282,7 +304,7 @@ func (b *Bluesky) createRecord(w http.ResponseWriter, r *http.Request, put bool)
 		}
 	}
 	if p == nil {
-		p = &BlueskyPost{URI: "at://" + b.DID + "/app.bsky.feed.post/" + rkey, RKey: rkey}
+		p = &BlueskyPost{URI: "at://" + b.DID + "/app.bsky.feed.post/" + rkey, RKey: rkey, Author: b.DID}
 		b.posts = append(b.posts, p)
 	} else {
 		p.Writes++

@@ -2,11 +2,9 @@ package fake
 
 import (
 	"encoding/json"
-	"html"
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,26 +21,32 @@ type MastodonStatus struct {
 	Language    string
 	Edits       int
 	Deleted     bool
+	// Acct is the author: empty for the council's own account, user or
+	// user@instance for residents' statuses made by Mention.
+	Acct string
 }
 
-// Mastodon fakes a Mastodon server's statuses API (POST, PUT and DELETE
-// /api/v1/statuses, GET /api/v1/accounts/verify_credentials) with a
+// Mastodon fakes a Mastodon server's statuses API (POST, GET, PUT and
+// DELETE /api/v1/statuses, GET /api/v1/accounts/verify_credentials) with a
 // 500-character limit counted as Mastodon does (grapheme clusters, every
-// URL as 23) and Idempotency-Key support.
+// URL as 23) and Idempotency-Key support, and the notifications API (GET
+// /api/v1/notifications) for mentions residents make with Mention.
 type Mastodon struct {
 	*httptest.Server
 	faults
 	Token string
 
-	mu       sync.Mutex
-	statuses []*MastodonStatus
-	byKey    map[string]*MastodonStatus
+	mu            sync.Mutex
+	statuses      []*MastodonStatus
+	byKey         map[string]*MastodonStatus
+	notifications []mastodonNotification
+	names         map[string]string // acct → display name of residents
 }
 
 // NewMastodon starts a fake Mastodon server accepting token. Close it
 // when done.
 func NewMastodon(token string) *Mastodon {
-	m := &Mastodon{Token: token, byKey: map[string]*MastodonStatus{}}
+	m := &Mastodon{Token: token, byKey: map[string]*MastodonStatus{}, names: map[string]string{}}
 	m.faults.now = time.Now
 	m.Server = newServer(http.HandlerFunc(m.serve))
 	return m
@@ -84,6 +88,8 @@ func (m *Mastodon) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"id": "1", "username": "northdale", "acct": "northdale", "display_name": "Northdale Council"})
 	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/statuses":
 		m.create(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/notifications":
+		m.listNotifications(w, r)
 	case strings.HasPrefix(r.URL.Path, "/api/v1/statuses/"):
 		id := strings.TrimPrefix(r.URL.Path, "/api/v1/statuses/")
 		st := m.find(id)
@@ -92,6 +98,8 @@ func (m *Mastodon) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, http.StatusOK, m.entity(r, st, false))
 		case http.MethodPut:
 			params, err := mastodonParams(r)
 			if err != nil {
@@ -186,7 +194,7 @@ func (m *Mastodon) create(w http.ResponseWriter, r *http.Request) {
 	if params.Visibility == "" {
 		params.Visibility = "public"
 	}
-	st := &MastodonStatus{ID: strconv.Itoa(110000000000000000 + len(m.statuses) + 1), Text: params.Status,
+	st := &MastodonStatus{ID: m.nextStatusID(), Text: params.Status,
 		Visibility: params.Visibility, InReplyToID: params.InReplyToID, Language: params.Language}
 	m.statuses = append(m.statuses, st)
 	if key != "" {
@@ -206,16 +214,20 @@ func (m *Mastodon) find(id string) *MastodonStatus {
 
 func (m *Mastodon) entity(r *http.Request, st *MastodonStatus, edited bool) map[string]any {
 	base := "http://" + r.Host
+	acct := m.account(st.Acct)
 	e := map[string]any{
 		"id": st.ID, "created_at": time.Now().UTC().Format(time.RFC3339Nano),
-		"in_reply_to_id": nil, "visibility": st.Visibility, "language": st.Language,
-		"uri":     base + "/users/northdale/statuses/" + st.ID,
-		"url":     base + "/@northdale/" + st.ID,
-		"content": "<p>" + strings.ReplaceAll(html.EscapeString(st.Text), "\n", "<br />") + "</p>",
-		"account": map[string]string{"id": "1", "username": "northdale", "acct": "northdale"},
+		"in_reply_to_id": nil, "in_reply_to_account_id": nil, "visibility": st.Visibility, "language": st.Language,
+		"uri":     base + "/users/" + acct["username"] + "/statuses/" + st.ID,
+		"url":     base + "/@" + acct["acct"] + "/" + st.ID,
+		"content": mastodonContent(st.Text),
+		"account": acct,
 	}
 	if st.InReplyToID != "" {
 		e["in_reply_to_id"] = st.InReplyToID
+		if parent := m.find(st.InReplyToID); parent != nil {
+			e["in_reply_to_account_id"] = m.account(parent.Acct)["id"]
+		}
 	}
 	if edited {
 		e["edited_at"] = time.Now().UTC().Format(time.RFC3339Nano)

@@ -42,6 +42,7 @@ type Config struct {
 type Connector struct {
 	cfg  Config
 	base *url.URL
+	selfCache
 }
 
 // New checks the configuration and returns a connector.
