@@ -9,6 +9,7 @@ import (
 const (
 	EINVALID      = "invalid"      // the input is wrong; the message says how
 	ENOTFOUND     = "not_found"    // no such thing
+	EGONE         = "gone"         // it existed but was withdrawn on purpose
 	ECONFLICT     = "conflict"     // the change clashes with the current state
 	EUNAUTHORIZED = "unauthorized" // who you are is not known
 	EFORBIDDEN    = "forbidden"    // you may not do this

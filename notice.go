@@ -159,7 +159,16 @@ type Notice struct {
 	PublishedAt time.Time
 	UpdatedAt   time.Time  // when this revision was made
 	ClosedAt    *time.Time // set once the disruption is over
+	// RetractedAt is set when the notice was withdrawn as wrong: residents'
+	// pages, feeds and the API no longer show it.
+	RetractedAt *time.Time
+	// Channels names the channels (rows of the channels table) the notice
+	// is published to besides the residents' site, sorted.
+	Channels []string
 }
+
+// Retracted reports whether the notice has been withdrawn.
+func (n Notice) Retracted() bool { return n.RetractedAt != nil }
 
 // Closed reports whether the notice has been closed.
 func (n Notice) Closed() bool { return n.ClosedAt != nil }
@@ -183,6 +192,9 @@ type NoticeInput struct {
 	Body     string
 	Starts   *time.Time
 	Ends     *time.Time
+	// Channels names channels to publish to besides the residents' site;
+	// a name that is not in the channels table is EINVALID.
+	Channels []string
 }
 
 // Validate checks the fields a notice cannot do without and returns an
@@ -212,7 +224,10 @@ type NoticeFilter struct {
 	Category      Category
 	Place         *PlaceRef // notices naming this place or the whole area
 	IncludeClosed bool
-	Limit         int
+	// IncludeRetracted also lists withdrawn notices; residents' pages,
+	// feeds and the API never set it.
+	IncludeRetracted bool
+	Limit            int
 }
 
 // NoticeStore keeps notices and their revision history.
@@ -220,6 +235,9 @@ type NoticeStore interface {
 	CreateNotice(ctx context.Context, in NoticeInput) (Notice, error)
 	UpdateNotice(ctx context.Context, id int64, in NoticeInput) (Notice, error)
 	CloseNotice(ctx context.Context, id int64) (Notice, error)
+	// RetractNotice withdraws a notice as a new revision; retracting a
+	// retracted notice is ECONFLICT.
+	RetractNotice(ctx context.Context, id int64) (Notice, error)
 	Notice(ctx context.Context, id int64) (Notice, error)
 	// Notices returns the current revision of matching notices, most
 	// recently updated first.

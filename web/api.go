@@ -20,6 +20,8 @@ func httpStatus(code string) int {
 		return http.StatusBadRequest
 	case signpost.ENOTFOUND:
 		return http.StatusNotFound
+	case signpost.EGONE:
+		return http.StatusGone
 	case signpost.ECONFLICT:
 		return http.StatusConflict
 	case signpost.EUNAUTHORIZED:
@@ -44,6 +46,8 @@ func codeForStatus(status int) string {
 		return signpost.EINVALID
 	case http.StatusNotFound:
 		return signpost.ENOTFOUND
+	case http.StatusGone:
+		return signpost.EGONE
 	case http.StatusMethodNotAllowed:
 		return "method_not_allowed"
 	case http.StatusServiceUnavailable:

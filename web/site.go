@@ -67,6 +67,8 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 		}
 	case http.StatusForbidden:
 		title = "You cannot do this"
+	case http.StatusGone:
+		title = "This notice has been withdrawn"
 	case http.StatusMethodNotAllowed:
 		title = "Method not allowed"
 		if message == "" {
@@ -516,6 +518,10 @@ func (s *Server) noticeWithHistory(ctx context.Context, snap *snapshot, id int64
 		if n, err = s.deps.Notices.Notice(ctx, id); err != nil {
 			return n, nil, fmt.Errorf("notice %d: %w", id, err)
 		}
+	}
+	if n.RetractedAt != nil {
+		return n, nil, signpost.Errorf(signpost.EGONE, "This notice was withdrawn on %s because it was wrong or no longer applies. Check current service disruptions for up-to-date information.",
+			n.RetractedAt.In(s.loc).Format("2 January 2006 at 3:04pm"))
 	}
 	revs, err := s.deps.Notices.NoticeRevisions(ctx, id)
 	if err != nil {

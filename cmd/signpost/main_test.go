@@ -135,8 +135,8 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	// The command line wins over the environment.
 	c.must("notice", "create", "--status", "closed", "--place", "all", "--headline", "Everything")
 	list := c.must("notice", "list", "--format", "json")
-	if !strings.Contains(list, `"places":["ward:NDW01"],"revision":1,"status":"gritted"`) ||
-		!strings.Contains(list, `"category":"roads","closed":null,"headline":"Everything","id":2,"places":["all"],"revision":1,"status":"closed"`) {
+	if !strings.Contains(list, `"places":["ward:NDW01"],"retracted":null,"revision":1,"status":"gritted"`) ||
+		!strings.Contains(list, `"category":"roads","channels":[],"closed":null,"headline":"Everything","id":2,"places":["all"],"retracted":null,"revision":1,"status":"closed"`) {
 		t.Errorf("list: %s", list)
 	}
 	// A body on standard input.

@@ -11,19 +11,21 @@ import (
 	"time"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/audit"
+	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/store"
 )
 
 func runNotice(ctx context.Context, args []string, env *environment) error {
 	subs := map[string]func(context.Context, []string, *environment) error{
-		"create": noticeCreate, "update": noticeUpdate, "close": noticeClose, "list": noticeList,
+		"create": noticeCreate, "update": noticeUpdate, "close": noticeClose, "retract": noticeRetract, "list": noticeList,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(env.stderr, "Usage: signpost notice create|update|close|list [flags]\n\nRun 'signpost notice <action> --help' for an action's flags.")
+		fmt.Fprintln(env.stderr, "Usage: signpost notice create|update|close|retract|list [flags]\n\nRun 'signpost notice <action> --help' for an action's flags.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return signpost.Errorf(signpost.EINVALID, "notice needs an action: create, update, close or list")
+		return signpost.Errorf(signpost.EINVALID, "notice needs an action: create, update, close, retract or list")
 	}
 	return subs[args[0]](ctx, args[1:], env)
 }
@@ -31,8 +33,8 @@ func runNotice(ctx context.Context, args []string, env *environment) error {
 // noticeFlags are the fields an author sets; unset fields keep their
 // current values on update.
 type noticeFlags struct {
-	category, status, headline, body, starts, ends *string
-	places                                         stringList
+	category, status, headline, body, starts, ends, channels *string
+	places                                                   stringList
 }
 
 func addNoticeFlags(fs *flag.FlagSet) *noticeFlags {
@@ -43,6 +45,7 @@ func addNoticeFlags(fs *flag.FlagSet) *noticeFlags {
 		body:     fs.String("body", "", "plain text; '-' reads it from standard input"),
 		starts:   fs.String("starts", "", "when the disruption starts: 2026-01-06 or 2026-01-06T07:00 (UK time) or RFC 3339"),
 		ends:     fs.String("ends", "", "when it is expected to end, in the same forms"),
+		channels: fs.String("channels", "", "comma-separated channel names to publish to besides the website (see 'signpost channel list'); empty for none"),
 	}
 	fs.Var(&nf.places, "place", "affected place, repeatable: school:<URN>, route:<id>, round:<id>, ward:<code> or all")
 	return nf
@@ -87,6 +90,14 @@ func (nf *noticeFlags) apply(fs *flag.FlagSet, in *signpost.NoticeInput, env *en
 			return err
 		}
 	}
+	if set["channels"] {
+		in.Channels = nil
+		for _, c := range strings.Split(*nf.channels, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				in.Channels = append(in.Channels, c)
+			}
+		}
+	}
 	if set["place"] {
 		in.Places = nil
 		for _, p := range nf.places {
@@ -123,7 +134,7 @@ func parseWhen(field, s string) (*time.Time, error) {
 }
 
 func noticeCreate(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("notice create", "--category C --status S --place P [--place P…] --headline H [--body B] [--starts T] [--ends T]\n\nPrints the new notice's id.", env)
+	fs := newFlagSet("notice create", "--category C --status S --place P [--place P…] --headline H [--body B] [--starts T] [--ends T] [--channels a,b]\n\nPublishes at once, without the approval workflow, and prints the new notice's id.", env)
 	dsn := addDBFlag(fs)
 	nf := addNoticeFlags(fs)
 	if err := parseFlags(fs, args, env); err != nil {
@@ -134,7 +145,9 @@ func noticeCreate(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		n, err := db.CreateNotice(ctx, in)
+		n, err := publish.Change(ctx, db, cliActor(env), audit.Publish, 0, func(tx *store.Tx) (signpost.Notice, error) {
+			return tx.CreateNotice(ctx, in)
+		})
 		if err != nil {
 			return err
 		}
@@ -144,7 +157,7 @@ func noticeCreate(ctx context.Context, args []string, env *environment) error {
 }
 
 func noticeUpdate(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("notice update", "<id> [--status S] [--headline H] [--body B] [--place P…] [--starts T] [--ends T]\n\nFields not given keep their current values; the change is a new revision.", env)
+	fs := newFlagSet("notice update", "<id> [--status S] [--headline H] [--body B] [--place P…] [--starts T] [--ends T] [--channels a,b]\n\nFields not given keep their current values; the change is a new revision.", env)
 	dsn := addDBFlag(fs)
 	nf := addNoticeFlags(fs)
 	id, rest, err := noticeID(args)
@@ -161,11 +174,13 @@ func noticeUpdate(ctx context.Context, args []string, env *environment) error {
 			return err
 		}
 		in := signpost.NoticeInput{Category: cur.Category, Status: cur.Status, Places: cur.Places,
-			Headline: cur.Headline, Body: cur.Body, Starts: cur.Starts, Ends: cur.Ends}
+			Headline: cur.Headline, Body: cur.Body, Starts: cur.Starts, Ends: cur.Ends, Channels: cur.Channels}
 		if err := nf.apply(fs, &in, env); err != nil {
 			return err
 		}
-		n, err := db.UpdateNotice(ctx, id, in)
+		n, err := publish.Change(ctx, db, cliActor(env), audit.Publish, id, func(tx *store.Tx) (signpost.Notice, error) {
+			return tx.UpdateNotice(ctx, id, in)
+		})
 		if err != nil {
 			return err
 		}
@@ -175,7 +190,21 @@ func noticeUpdate(ctx context.Context, args []string, env *environment) error {
 }
 
 func noticeClose(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("notice close", "<id>\n\nMarks the disruption as over, as a new revision.", env)
+	return noticeAction(ctx, args, env, "notice close", "<id>\n\nMarks the disruption as over, as a new revision.",
+		audit.Close, "closed", (*store.Tx).CloseNotice)
+}
+
+func noticeRetract(ctx context.Context, args []string, env *environment) error {
+	return noticeAction(ctx, args, env, "notice retract",
+		"<id>\n\nWithdraws a notice that was wrong, as a new revision: residents' pages, feeds\nand the API stop showing it and its page answers 410 Gone.",
+		audit.Retract, "retracted", (*store.Tx).RetractNotice)
+}
+
+// noticeAction runs a change that takes only the notice's id (close,
+// retract), audited under whoever runs the command.
+func noticeAction(ctx context.Context, args []string, env *environment, name, usage string, action audit.Action, done string,
+	change func(*store.Tx, context.Context, int64) (signpost.Notice, error)) error {
+	fs := newFlagSet(name, usage, env)
 	dsn := addDBFlag(fs)
 	id, rest, err := noticeID(args)
 	if err != nil {
@@ -186,11 +215,13 @@ func noticeClose(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		n, err := db.CloseNotice(ctx, id)
+		n, err := publish.Change(ctx, db, cliActor(env), action, id, func(tx *store.Tx) (signpost.Notice, error) {
+			return change(tx, ctx, id)
+		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "notice %d closed at revision %d\n", n.ID, n.Revision)
+		fmt.Fprintf(env.stdout, "notice %d %s at revision %d\n", n.ID, done, n.Revision)
 		return nil
 	})
 }
@@ -199,7 +230,7 @@ func noticeList(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("notice list", "[--category C] [--all] [--format text|json]", env)
 	dsn := addDBFlag(fs)
 	category := fs.String("category", "", "only this category")
-	all := fs.Bool("all", false, "include closed notices")
+	all := fs.Bool("all", false, "include closed and retracted notices")
 	format := fs.String("format", "text", "text or json")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
@@ -208,7 +239,7 @@ func noticeList(ctx context.Context, args []string, env *environment) error {
 		return signpost.Errorf(signpost.EINVALID, "--format %q: want text or json", *format)
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		ns, err := db.Notices(ctx, signpost.NoticeFilter{Category: signpost.Category(*category), IncludeClosed: *all})
+		ns, err := db.Notices(ctx, signpost.NoticeFilter{Category: signpost.Category(*category), IncludeClosed: *all, IncludeRetracted: *all})
 		if err != nil {
 			return err
 		}
@@ -221,7 +252,7 @@ func noticeList(ctx context.Context, args []string, env *environment) error {
 				}
 				if err := enc.Encode(map[string]any{"id": n.ID, "revision": n.Revision, "category": n.Category,
 					"status": n.Status, "places": places, "headline": n.Headline, "updated": n.UpdatedAt,
-					"closed": n.ClosedAt}); err != nil {
+					"closed": n.ClosedAt, "retracted": n.RetractedAt, "channels": n.Channels}); err != nil {
 					return err
 				}
 			}
@@ -233,6 +264,9 @@ func noticeList(ctx context.Context, args []string, env *environment) error {
 			status := string(n.Status)
 			if n.Closed() {
 				status += " (closed)"
+			}
+			if n.Retracted() {
+				status += " (retracted)"
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", n.ID, n.Revision, n.Category, status, n.UpdatedAt.Format("2006-01-02 15:04"), n.Headline)
 		}
