@@ -67,6 +67,11 @@ func (s *Server) routeTable() []route {
 		// CSRF token in X-CSRF-Token) is required.
 		{"POST", "/api/v1/check", accessViewer, CheckAPI(s.deps.Screener, s.log)},
 
+		// Webhooks from the networks: public, each delivery checked by
+		// its signature (Facebook: X-Hub-Signature-256).
+		{"GET", "/hooks/facebook", accessPublic, s.handleFacebookVerify()},
+		{"POST", "/hooks/facebook", accessPublic, s.handleFacebookWebhook()},
+
 		// Operations. /metrics stays public here: operators restrict it
 		// at the proxy or bind it to an internal network, as Prometheus
 		// scrapers do not sign in.

@@ -82,6 +82,9 @@ type Deps struct {
 	// Shift feeds the channel-shift dashboard (a *store.DB); nil shows a
 	// "not set up" page there.
 	Shift ShiftSource
+	// FacebookHook receives Page comments and Messenger messages; nil
+	// answers 404 at /hooks/facebook.
+	FacebookHook FacebookWebhook
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

@@ -22,6 +22,7 @@ import (
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/store/storetest"
 )
@@ -80,7 +81,8 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
-	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db})
+	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db,
+		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db}})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -177,11 +179,14 @@ func routeExamples(f *fixture) map[string][]routeExample {
 		"GET /api/v1/rounds":               {{path: "/api/v1/rounds", status: 200}},
 		"GET /api/v1/rounds/{id}":          {{path: "/api/v1/rounds/ND-R001", status: 200}, {path: "/api/v1/rounds/x", status: 404}},
 		"GET /api/v1/postcodes/{postcode}": {{path: "/api/v1/postcodes/nd11bx", status: 200}, {path: "/api/v1/postcodes/ZZ9%209ZZ", status: 404}, {path: "/api/v1/postcodes/hello", status: 400}},
-		"POST /api/v1/check":               {{path: "/api/v1/check", status: 400}, {path: "/api/v1/check", status: 200, json: `{"text": "Ring me on 07700 900123"}`}},
-		"GET /healthz":                     {{path: "/healthz", status: 200}},
-		"GET /readyz":                      {{path: "/readyz", status: 200}},
-		"GET /metrics":                     {{path: "/metrics", status: 200}},
-		"GET /staff/sign-in":               {{path: "/staff/sign-in", status: 200}, {path: "/staff/sign-in?next=//evil.example", status: 200}},
+		"GET /hooks/facebook": {{path: "/hooks/facebook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444", status: 200},
+			{path: "/hooks/facebook?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", status: 403}},
+		"POST /hooks/facebook": {{path: "/hooks/facebook", status: 401, json: `{"object":"page","entry":[]}`}},
+		"POST /api/v1/check":   {{path: "/api/v1/check", status: 400}, {path: "/api/v1/check", status: 200, json: `{"text": "Ring me on 07700 900123"}`}},
+		"GET /healthz":         {{path: "/healthz", status: 200}},
+		"GET /readyz":          {{path: "/readyz", status: 200}},
+		"GET /metrics":         {{path: "/metrics", status: 200}},
+		"GET /staff/sign-in":   {{path: "/staff/sign-in", status: 200}, {path: "/staff/sign-in?next=//evil.example", status: 200}},
 		// Without the sign-in form's own token every sign-in is refused.
 		"POST /staff/sign-in":  {{path: "/staff/sign-in", status: 403, form: url.Values{"email": {"a@b.example"}, "password": {"x"}}}},
 		"POST /staff/sign-out": {{path: "/staff/sign-out", status: 303, form: url.Values{}}},

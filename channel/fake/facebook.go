@@ -26,7 +26,11 @@ type FacebookPost struct {
 
 // Facebook fakes the Graph API calls a Page makes: POST /{page-id}/feed
 // with message and link, POST /{post-id} to edit the message, DELETE
-// /{post-id}, and GET /{page-id} to check the token. The Page access token
+// /{post-id}, and GET /{page-id} to check the token; for the inbox,
+// comments (GET and POST /{comment-id}/comments), Messenger's Send API
+// (POST /{page-id}/messages) and conversations (GET
+// /{page-id}/conversations), with the webhook deliveries residents'
+// comments and messages cause (Comment, Message). The Page access token
 // may come as the access_token parameter or a Bearer header. Errors use
 // Graph's body {"error": {"message", "type", "code", "error_subcode",
 // "fbtrace_id"}}: code 190 for invalid or expired tokens and code 32
@@ -37,8 +41,10 @@ type Facebook struct {
 	faults
 	PageID, Token string
 
-	mu    sync.Mutex
-	posts []*FacebookPost
+	mu       sync.Mutex
+	posts    []*FacebookPost
+	comments []*FacebookComment
+	messages []*FacebookMessage
 }
 
 // NewFacebook starts a fake Graph API for one Page.
@@ -108,6 +114,9 @@ func (f *Facebook) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.serveInbound(w, r, path) {
+		return
+	}
 	switch {
 	case path == f.PageID+"/feed" && r.Method == http.MethodPost:
 		msg, link := r.PostForm.Get("message"), r.PostForm.Get("link")

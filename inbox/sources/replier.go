@@ -3,10 +3,12 @@ package sources
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/bluesky"
+	"github.com/signpost-uk/signpost/channel/facebook"
 	"github.com/signpost-uk/signpost/channel/mastodon"
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/store"
@@ -61,6 +63,17 @@ func (rp *Replier) Reply(ctx context.Context, channelName string, r inbox.Outgoi
 		id, err = c.Reply(ctx, r.Key, r.InReplyTo, r.Text)
 	case *bluesky.Connector:
 		id, err = c.Reply(ctx, r.Key, send.FirstAt, r.InReplyTo, r.Text)
+	case *facebook.Connector:
+		retry := send.Attempts > 1
+		if strings.HasPrefix(r.InReplyTo, "m_") { // a Messenger mid
+			to := r.To
+			if to == "" {
+				to = r.ThreadRef
+			}
+			id, err = c.SendMessage(ctx, to, r.Text, retry)
+		} else {
+			id, err = c.ReplyToComment(ctx, r.InReplyTo, r.Text, retry)
+		}
 	default:
 		return "", channel.Permanent("channel %s cannot send replies", channelName)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/signpost-uk/signpost/channel"
+	"github.com/signpost-uk/signpost/channel/facebook"
 	"github.com/signpost-uk/signpost/channel/fake"
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/store"
@@ -34,8 +35,17 @@ func TestReplierExactlyOnce(t *testing.T) {
 		masto, msrv := newMastodon(t)
 		sky, bsrv := newBluesky(t)
 		own, _ := sky.Publish(ctx, channel.Post{Parts: []string{"Roads gritted"}})
+		graph := fake.NewFacebook("123456789", "page-token")
+		t.Cleanup(graph.Close)
+		fb, err := facebook.New(facebook.Config{PageID: "123456789", Token: "page-token", Graph: graph.URL, Client: fake.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := fb.Publish(ctx, channel.Post{Parts: []string{"Tip open"}})
+		comment, _ := graph.Comment(page.IDs[0], "7001", "Ann", "Which tip?", "")
+		mid, _ := graph.Message("2501", "Bin not collected")
 		log := &crashingLog{DB: db}
-		rp := &Replier{Connectors: conns{"masto": masto, "sky": sky}, Log: log}
+		rp := &Replier{Connectors: conns{"masto": masto, "sky": sky, "fb": fb}, Log: log}
 
 		dm := msrv.Mention("ann@example.social", "Ann", "Is the tip open?", "direct", "")
 		post := bsrv.Mention("bob.bsky.social", "Bob", "Is Elm Street gritted?", own.IDs[0])
@@ -62,6 +72,24 @@ func TestReplierExactlyOnce(t *testing.T) {
 				}
 				return n
 			}},
+			{"fb", inbox.OutgoingReply{Key: "r6", InReplyTo: comment, ThreadRef: page.IDs[0], To: "7001", Text: "Moor Lane."}, func() int {
+				n := 0
+				for _, c := range graph.Comments() {
+					if c.ParentID == comment && c.From == "123456789" {
+						n++
+					}
+				}
+				return n
+			}},
+			{"fb", inbox.OutgoingReply{Key: "r7", InReplyTo: mid, ThreadRef: "2501", To: "2501", Text: "Sorry, the crew will come back."}, func() int {
+				n := 0
+				for _, m := range graph.Messages() {
+					if m.FromPage && m.PSID == "2501" {
+						n++
+					}
+				}
+				return n
+			}},
 		}
 		for _, tt := range tests {
 			// The network takes the reply, then the process dies before
@@ -75,10 +103,10 @@ func TestReplierExactlyOnce(t *testing.T) {
 				t.Fatalf("%s: retry: %v", tt.channel, err)
 			}
 			// Once recorded, a retry does not reach the network at all.
-			calls := msrv.Calls() + bsrv.Calls()
+			calls := msrv.Calls() + bsrv.Calls() + graph.Calls()
 			again, err := rp.Reply(ctx, tt.channel, tt.reply)
-			if err != nil || again != id || msrv.Calls()+bsrv.Calls() != calls {
-				t.Errorf("%s: recorded retry: %q, %v, %d calls", tt.channel, again, err, msrv.Calls()+bsrv.Calls()-calls)
+			if err != nil || again != id || msrv.Calls()+bsrv.Calls()+graph.Calls() != calls {
+				t.Errorf("%s: recorded retry: %q, %v, %d calls", tt.channel, again, err, msrv.Calls()+bsrv.Calls()+graph.Calls()-calls)
 			}
 			if n := tt.sent(); n != 1 {
 				t.Errorf("%s: %d replies on the network, want 1", tt.channel, n)
@@ -86,7 +114,7 @@ func TestReplierExactlyOnce(t *testing.T) {
 		}
 
 		msrv.Fail(1, fake.RateLimited)
-		_, err := rp.Reply(ctx, "masto", inbox.OutgoingReply{Key: "r3", InReplyTo: dm, Text: "x"})
+		_, err = rp.Reply(ctx, "masto", inbox.OutgoingReply{Key: "r3", InReplyTo: dm, Text: "x"})
 		if d, ok := channel.RetryAfter(err); !channel.IsRetryable(err) || !ok || d <= 0 {
 			t.Errorf("rate limited: %v", err)
 		}
