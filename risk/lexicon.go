@@ -73,6 +73,11 @@ const (
 	gKeyLocation                       // "key is under the mat": where a door key is hidden
 	gGiftOffer                         // offering lifts, giving them vapes: how adults groom children
 	gAdultMan                          // a man, a grown man, a stranger
+	gPet                               // cat, dog, tortoise: an animal missing is not a person at risk
+	gExploit                           // grooming, scams, forced work, fear of home: at risk when a vulnerable person is named
+	gElectoral                         // register to vote, polling station: neutral election administration
+	gCampaign                          // "the other lot", "keep … moving forward": campaigning without a party name
+	gCommercial                        // sealed bids, tender prices, settlements: confidential with an amount
 	numGroups
 )
 
@@ -85,9 +90,13 @@ var groupNames = [numGroups]string{
 	"health-context", "child-cue", "sensitive", "org-contact", "person-contact", "dob-cue",
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
+	"pet", "exploit", "electoral", "campaign", "commercial",
 }
 
 func (g group) bit() uint64 { return 1 << g }
+
+// Groups are bits of a uint64: this fails to compile past 64 of them.
+var _ [64 - numGroups]struct{}
 
 // extraGroup is where a policy's extra terms for a category go: the group
 // whose words count for that category on their own.

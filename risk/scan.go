@@ -21,8 +21,14 @@ type rawFinding struct {
 func (s *Screener) scan(st *scanState) {
 	st.tokenize()
 	s.match(st)
+	s.refineHits(st)
 	s.applyRules(st)
 	s.personalData(st)
+	s.leaks(st)
+	s.campaigning(st)
+	if st.opts.Context == Incoming {
+		s.safeguardingSignals(st)
+	}
 }
 
 // match finds every lexicon entry in the token stream.
@@ -62,7 +68,9 @@ func (s *Screener) match(st *scanState) {
 				st.buf = squeeze(st.buf[:0], w, 2)
 				if ids = lx.lookup(st.buf, next, ids); len(ids) == 0 {
 					st.buf = squeeze(st.buf[:0], w, 1)
-					ids = lx.lookup(st.buf, next, ids)
+					if ids = lx.lookup(st.buf, next, ids); len(ids) == 0 {
+						ids = lx.stretchedSwear(w, st.buf, ids)
+					}
 				}
 			}
 		}
@@ -105,7 +113,8 @@ func squeeze(dst, w []byte, max int) []byte {
 // tryEntry checks the rest of a phrase after its first word matched token i.
 func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 	e := &s.lex.entries[id]
-	if e.elems[0].caps && !capsOK(st, i) {
+	heading := len(e.elems) > 1 && headingAt(st, i, i+len(e.elems))
+	if e.elems[0].caps && !capsOK(st, i) && !heading {
 		return
 	}
 	if e.elems[0].apos && st.toks[i].flags&tfApos == 0 {
@@ -132,7 +141,7 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 			} else if string(w) != el.word && !possessiveOf(t, w, el.word) {
 				return
 			}
-			if el.caps && !capsOK(st, i+k) {
+			if el.caps && !capsOK(st, i+k) && !heading {
 				return
 			}
 			if el.apos && t.flags&tfApos == 0 {
@@ -149,6 +158,12 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 func capsOK(st *scanState, i int) bool {
 	f := st.toks[i].flags
 	return f&tfAllCaps != 0 || (f&tfSentStart != 0 && f&tfColonAfter != 0)
+}
+
+// headingAt: tokens [a, b) open a sentence and end with a colon, as a
+// marking written as a heading does ("Staff only: …").
+func headingAt(st *scanState, a, b int) bool {
+	return b <= len(st.toks) && st.toks[a].flags&tfSentStart != 0 && st.toks[b-1].flags&tfColonAfter != 0 && st.toks[b-1].sent == st.toks[a].sent
 }
 
 func (st *scanState) has(g group) bool { return st.present&g.bit() != 0 }
@@ -226,6 +241,8 @@ func (s *Screener) applyRules(st *scanState) {
 			// (A rude word that is part of a name — "Dick Whittington" —
 			// is skipped.)
 			st.add(Profanity, normal, h.a, h.b, "Swearing, including disguised spellings, reads as unprofessional and offends some readers.", "Remove the word or rephrase.")
+		} else if g&gProfanityMild.bit() != 0 && st.swearingIntensifier(h) {
+			st.add(Profanity, normal, h.a, h.b, "Swearing (\"bloody\" as an intensifier) reads as unprofessional and offends some readers.", "Remove the word or rephrase.")
 		} else if g&gProfanityMild.bit() != 0 {
 			st.add(Profanity, weak, h.a, h.b, "Mild swearing: fine in conversation, but check the tone for an official post.", "Consider a plainer word.")
 		}
@@ -490,6 +507,8 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			// "pop along to meet candidate Leon Walsh": an invitation
 			// to meet a candidate is campaigning.
 			st.add(Political, normal, m, h.b, "Pre-election period: invites people to meet a named candidate or councillor.", "Remove the invitation or hold the post until after the election.")
+		} else if st.publicityFor() {
+			st.add(Political, normal, h.a, h.b, "Pre-election period: publicity that features a named councillor or candidate.", "Remove the name or hold the post until after the election.")
 		} else {
 			st.add(Political, weak, h.a, h.b, "Pre-election period: take care when naming councillors or candidates.", "Attribute decisions to the council, not to individuals.")
 		}
@@ -504,7 +523,10 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 // safeguardingRule: incoming messages that suggest someone is at risk are
 // flagged for urgent escalation, never blocked.
 func (s *Screener) safeguardingRule(st *scanState, h hit) {
-	const sug = "Escalate now to the safeguarding or duty team; reply with urgent help contacts. Do not ignore or block."
+	const sug = sugEscalate
+	if st.aboutAnimal(h) {
+		return // "our cat hasn't come home"
+	}
 	if h.groups&gSafeguardPhrase.bit() != 0 {
 		st.add(Safeguarding, normal, h.a, h.b, "Suggests someone may be at risk of harm.", sug)
 		return

@@ -1,0 +1,155 @@
+package risk
+
+// Hit refinement runs between the lexicon match and the rules: it takes
+// rude readings away from words inside names (places, birds), adds party
+// readings that depend on capitals ("Keep Reform out"), and clears
+// vote-shaped wording that is plainly election administration.
+
+// rudeGroups are the readings an allow-listed phrase or a place name clears.
+const rudeGroups = 1<<gProfanity | 1<<gProfanityStrong | 1<<gProfanityMild | 1<<gInsult | 1<<gInsultWeak | 1<<gSlur
+
+func (s *Screener) refineHits(st *scanState) {
+	if st.has(gAllow) {
+		clearInsideAllowed(st)
+	}
+	if st.present&(rudeGroups&^(1<<gProfanityStrong)) != 0 {
+		clearPlaceNames(st)
+	}
+	if st.opts.Context != Incoming {
+		s.capitalParties(st)
+	}
+	if st.has(gElectoral) && st.has(gPoliticalPhrase) && !st.has(gParty) {
+		clearElectionAdmin(st)
+	}
+}
+
+// clearInsideAllowed: a phrase on the allow list ("blue tits",
+// "cock-a-doodle-doo", "Great Cockup") clears the rude words inside it.
+func clearInsideAllowed(st *scanState) {
+	for _, a := range st.hits {
+		if a.groups&gAllow.bit() == 0 || a.b-a.a < 2 {
+			continue
+		}
+		for k := range st.hits {
+			o := &st.hits[k]
+			if o.a >= a.a && o.b <= a.b && !(o.a == a.a && o.b == a.b) {
+				o.groups &^= rudeGroups
+			}
+		}
+	}
+}
+
+// clearPlaceNames: English place names are built from a capitalised
+// qualifier and a name ("Great Cockup", "Nether Wallop") or a name and a
+// capitalised feature ("Cock Lane", "Fanny Hill"). A rude word in that
+// shape, written with capitals, is a place, not swearing. The strongest
+// words are never cleared this way.
+func clearPlaceNames(st *scanState) {
+	for k := range st.hits {
+		o := &st.hits[k]
+		if o.groups&rudeGroups == 0 || o.groups&gProfanityStrong.bit() != 0 || o.b != o.a+1 {
+			continue
+		}
+		i := int(o.a)
+		t := st.toks[i]
+		if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfLeet|tfMasked|tfJoined) != 0 {
+			continue
+		}
+		before := i > 0 && st.toks[i-1].sent == t.sent && st.toks[i-1].flags&tfCap != 0 && placeQualifier(st.word(i-1))
+		after := i+1 < len(st.toks) && st.toks[i+1].sent == t.sent && st.toks[i+1].flags&tfCap != 0 && placeFeature(st.word(i+1))
+		if before || after {
+			o.groups &^= rudeGroups
+		}
+	}
+}
+
+// placeQualifier: the words that open English place names (Great Ayton,
+// Little Snoring, Nether Stowey, Long Itchington, Much Wenlock).
+func placeQualifier(w []byte) bool {
+	switch string(w) {
+	case "great", "little", "upper", "lower", "nether", "over", "long", "much", "high", "old", "new",
+		"east", "west", "north", "south", "kings", "bishops", "monks", "abbots", "castle", "market",
+		"church", "steeple", "temple", "saint", "st", "mount":
+		return true
+	}
+	return false
+}
+
+// placeFeature: the words that close place and street names.
+func placeFeature(w []byte) bool {
+	switch string(w) {
+	case "lane", "road", "street", "avenue", "close", "hill", "hills", "bridge", "green", "end", "bottom",
+		"wood", "woods", "farm", "hall", "common", "moor", "fell", "beck", "crags", "crag", "pike", "head",
+		"top", "cross", "crescent", "way", "row", "court", "gate", "island", "point", "burn", "brook",
+		"water", "marsh", "heath", "park", "field", "fields", "valley", "dale", "knoll", "tor", "holm":
+		return true
+	}
+	return false
+}
+
+// capitalParties: some parties are named with an ordinary word ("Reform",
+// "Independents"). Written with a capital in the middle of a sentence, not
+// as part of a longer capitalised title ("the Planning Reform Bill") and
+// not followed by "of" ("Reform of the planning system"), the word names
+// the party.
+func (s *Screener) capitalParties(st *scanState) {
+	for i := range st.toks {
+		t := st.toks[i]
+		if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfSentStart) != 0 {
+			continue
+		}
+		switch string(st.word(i)) {
+		case "reform", "independents", "reformers":
+		default:
+			continue
+		}
+		if i > 0 && st.toks[i-1].flags&tfCap != 0 && st.toks[i-1].flags&tfSentStart == 0 {
+			continue
+		}
+		if i+1 < len(st.toks) && st.toks[i+1].sent == t.sent {
+			if st.toks[i+1].flags&tfCap != 0 {
+				continue
+			}
+			switch string(st.word(i + 1)) {
+			case "of", "to", "for", "in", "and", "is", "was", "bill", "act":
+				continue
+			}
+		}
+		st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: gParty.bit()})
+		st.present |= gParty.bit()
+	}
+}
+
+// clearElectionAdmin: "Register to vote by midnight on Friday", "put a
+// cross next to one candidate on the ballot paper" read like electioneering
+// word by word but are electoral services doing their job. With no party
+// named, vote-shaped phrases touching administration wording are cleared.
+func clearElectionAdmin(st *scanState) {
+	for _, a := range st.hits {
+		if a.groups&gElectoral.bit() == 0 {
+			continue
+		}
+		for k := range st.hits {
+			o := &st.hits[k]
+			if o.groups&gPoliticalPhrase.bit() == 0 || st.toks[o.a].sent != st.toks[a.a].sent {
+				continue
+			}
+			overlap := o.a < a.b && o.b > a.a
+			if overlap || (o.a <= a.b+3 && o.b+3 >= a.a && !st.directsVote(*o)) {
+				o.groups &^= gPoliticalPhrase.bit()
+			}
+		}
+	}
+}
+
+// directsVote: the phrase tells people how to vote ("don't vote for",
+// "vote them out"), which administration wording nearby does not excuse.
+func (st *scanState) directsVote(h hit) bool {
+	for k := h.a; k < h.b; k++ {
+		switch string(st.word(int(k))) {
+		case "for", "against", "dont", "never", "out", "in", "your", "give", "lend", "cast", "back", "elect", "re":
+			return true
+		}
+	}
+	return false
+}

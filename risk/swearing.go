@@ -1,0 +1,74 @@
+package risk
+
+// swearingIntensifier: "bloody" used to swear ("bloody immigrants", "the
+// bloody server") rather than in praise ("bloody brilliant job"), which
+// stays a note, or literally ("a very bloody battle", "a bloody nose").
+func (st *scanState) swearingIntensifier(h hit) bool {
+	if h.b != h.a+1 || string(st.word(int(h.a))) != "bloody" {
+		return false
+	}
+	i := int(h.a)
+	if i > 0 && st.toks[i-1].sent == st.toks[i].sent {
+		switch string(st.word(i - 1)) {
+		case "very", "quite", "rather", "fairly", "particularly", "extremely", "most", "more", "less", "a":
+			return false // "a very bloody battle", "a bloody nose"
+		}
+	}
+	if i+1 < len(st.toks) && st.toks[i+1].sent == st.toks[i].sent {
+		switch string(st.word(i + 1)) {
+		case "brilliant", "great", "good", "amazing", "fantastic", "lovely", "marvellous", "proud", "well",
+			"excellent", "superb", "beautiful", "gorgeous", "wonderful", "awesome", "legend", "legends",
+			"heroes", "stars", "cracking", "ace", "chuffed", "delighted", "nice", "best",
+			"nose", "noses", "sunday", "mary", "marys", "battle", "battles", "war", "wars", "history",
+			"scene", "scenes", "effects", "footprints", "handprints", "tissue", "tissues", "bandage",
+			"stools", "stool", "discharge", "urine", "vomit", "show":
+			return false
+		}
+	}
+	return true
+}
+
+// stretchedSwear: letters held down to hide a word — "ffffuuuuu",
+// "shhiiiii" — squeeze to the start of one of the strongest words. Every
+// letter after the first must be doubled and the squeezed word must end in
+// a vowel, so "sooo", "nooo" and a stretched "shhh" stay clear.
+func (lx *lexicon) stretchedSwear(orig, squeezed []byte, dst []int32) []int32 {
+	if len(squeezed) < 2 || len(orig) < 5 || !isVowel(squeezed[len(squeezed)-1]) {
+		return dst
+	}
+	run, long := 1, false
+	for i := 1; i <= len(orig); i++ {
+		if i < len(orig) && orig[i] == orig[i-1] {
+			run++
+			continue
+		}
+		if run >= 3 {
+			long = true
+		}
+		if run < 2 && i-run > 0 {
+			return dst // a single letter after the first
+		}
+		run = 1
+	}
+	if !long {
+		return dst
+	}
+	for _, id := range lx.maskable {
+		e := &lx.entries[id]
+		if e.groups&gProfanityStrong.bit() == 0 {
+			continue
+		}
+		if w := e.elems[0].word; len(w) > len(squeezed) && w[:len(squeezed)] == string(squeezed) {
+			return append(dst, id)
+		}
+	}
+	return dst
+}
+
+func isVowel(c byte) bool {
+	switch c {
+	case 'a', 'e', 'i', 'o', 'u':
+		return true
+	}
+	return false
+}
