@@ -79,6 +79,11 @@ type Post struct {
 	// store a creation time get this one, so a retried post is
 	// byte-for-byte the same record (Bluesky).
 	CreatedAt time.Time
+	// ReplyTo, when set, is an earlier post of the same notice: networks
+	// with threads post this one as a reply to its last part (the
+	// "resumed" message under the original, or an update where posts
+	// cannot be edited).
+	ReplyTo *Receipt
 	// Retry says an earlier attempt of this delivery may have reached the
 	// network, so connectors without idempotency keys look for the post
 	// before making it again (Facebook).

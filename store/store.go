@@ -47,6 +47,7 @@ type DB struct {
 	read  *sql.DB
 	write *sql.DB
 	now   func() time.Time
+	dsn   string // kept for clients that need their own connections (River's pgx pool)
 }
 
 // Open connects to dsn: a postgres:// or postgresql:// URL means
@@ -56,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if dsn == "" {
 		return nil, signpost.Errorf(signpost.EINVALID, "no database given: set --db or SIGNPOST_DB")
 	}
-	db := &DB{now: time.Now}
+	db := &DB{now: time.Now, dsn: dsn}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		pool, err := sql.Open("pgx", dsn)
 		if err != nil {

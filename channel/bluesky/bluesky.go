@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -153,6 +154,10 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		langs = langs[:3]
 	}
 	idempotent := p.IdempotencyKey != "" && !p.CreatedAt.IsZero()
+	if to := p.ReplyTo; to != nil && len(to.IDs) > 0 && len(to.CIDs) == len(to.IDs) {
+		root = strongRef{URI: to.IDs[0], CID: to.CIDs[0]}
+		parent = strongRef{URI: to.IDs[len(to.IDs)-1], CID: to.CIDs[len(to.CIDs)-1]}
+	}
 	for i, text := range p.Parts {
 		created := c.cfg.Now()
 		if idempotent {
@@ -161,7 +166,7 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		}
 		rec := postRecord{Type: "app.bsky.feed.post", Text: text, CreatedAt: created.UTC().Format("2006-01-02T15:04:05.000Z"),
 			Langs: langs, Facets: Facets(text)}
-		if i > 0 {
+		if parent.URI != "" {
 			rec.Reply = &replyRef{Root: root, Parent: parent}
 		}
 		rkey := ""
@@ -172,7 +177,7 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		if err != nil {
 			return r, fmt.Errorf("bluesky: post part %d of %d: %w", i+1, len(p.Parts), err)
 		}
-		if i == 0 {
+		if root.URI == "" {
 			root = out
 		}
 		parent = out
@@ -231,13 +236,17 @@ func webURL(uri string) string {
 	return "https://bsky.app/profile/" + parts[0] + "/post/" + parts[2]
 }
 
-// Update deletes the old posts and publishes p: Bluesky posts cannot be
-// edited.
+// Update posts p as a reply under the earlier thread: Bluesky posts
+// cannot be edited, and followers who saw the original see the update
+// beneath it. The receipt covers the whole thread, so a retraction
+// deletes all of it.
 func (c *Connector) Update(ctx context.Context, r channel.Receipt, p channel.Post) (channel.Receipt, error) {
-	if err := c.Delete(ctx, r); err != nil {
-		return channel.Receipt{}, err
+	p.ReplyTo = &r
+	more, err := c.Publish(ctx, p)
+	if err != nil {
+		return r, err
 	}
-	return c.Publish(ctx, p)
+	return channel.Receipt{IDs: append(slices.Clip(r.IDs), more.IDs...), URLs: append(slices.Clip(r.URLs), more.URLs...), CIDs: append(slices.Clip(r.CIDs), more.CIDs...)}, nil
 }
 
 // Delete removes every part, last first. Deleting a record that is gone

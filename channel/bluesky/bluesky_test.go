@@ -79,12 +79,22 @@ func TestPublishThreadAndDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The update is a reply under the thread, and the receipt covers all
+	// of it.
 	posts = srv.Posts()
-	if !posts[0].Deleted || !posts[1].Deleted || len(posts) != 3 || r2.IDs[0] != posts[2].URI {
-		t.Errorf("update did not delete and repost: %+v", posts)
+	if posts[0].Deleted || len(posts) != 3 || len(r2.IDs) != 3 || r2.IDs[2] != posts[2].URI {
+		t.Fatalf("update did not reply under the thread: %+v, receipt %+v", posts, r2)
+	}
+	if reply := posts[2].Record.Reply; reply == nil || reply.Root.URI != posts[0].URI || reply.Parent.URI != posts[1].URI {
+		t.Errorf("update's reply refs = %+v", reply)
 	}
 	if err := c.Delete(ctx, r2); err != nil {
 		t.Fatal(err)
+	}
+	for i, p := range srv.Posts() {
+		if !p.Deleted {
+			t.Errorf("part %d not deleted", i+1)
+		}
 	}
 	if err := c.Delete(ctx, r2); err != nil {
 		t.Errorf("second delete: %v", err)

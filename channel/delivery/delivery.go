@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -43,6 +44,9 @@ const (
 	// ActionPublish posts the revision, or edits the earlier post when
 	// the channel already has one.
 	ActionPublish = "publish"
+	// ActionClose posts the "resumed" message, as a reply to the
+	// earlier post where the network threads.
+	ActionClose = "close"
 	// ActionDelete retracts the notice from the channel.
 	ActionDelete = "delete"
 )
@@ -78,6 +82,7 @@ type Store interface {
 	Delivery(ctx context.Context, noticeID int64, channel string) (store.Delivery, bool, error)
 	RecordDelivery(ctx context.Context, d store.Delivery) error
 	SetChannelHealth(ctx context.Context, name string, healthy bool, lastError string) error
+	SetDeliveryState(ctx context.Context, j store.DeliveryJob) error
 }
 
 // Config wires a worker to the rest of Signpost.
@@ -139,24 +144,50 @@ func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return jobTimeout }
 // Work delivers one notice revision to one channel.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
+	state, err := w.work(ctx, job)
+	row := store.DeliveryJob{NoticeID: a.NoticeID, Revision: a.Revision, Channel: a.Channel, Action: a.Action, State: state, Attempts: job.Attempt}
+	if err != nil {
+		row.LastError = err.Error()
+	}
+	if serr := w.cfg.Store.SetDeliveryState(ctx, row); serr != nil {
+		w.cfg.Logger.Warn("delivery: could not record its state", "notice", a.NoticeID, "channel", a.Channel, "err", serr)
+	}
+	return err
+}
+
+// work does the delivery and says what state it left it in.
+func (w *Worker) work(ctx context.Context, job *river.Job[Args]) (string, error) {
+	a := job.Args
 	prior, seen, err := w.cfg.Store.Delivery(ctx, a.NoticeID, a.Channel)
 	if err != nil {
-		return err
+		return store.DeliveryRetrying, err
 	}
-	if seen && (prior.Revision > a.Revision || (prior.Revision == a.Revision && prior.Action == a.Action) || prior.Action == ActionDelete) {
-		// Done already, superseded, or retracted: nothing to post.
-		return nil
+	if seen && prior.Revision == a.Revision && prior.Action == a.Action {
+		return store.DeliveryDelivered, nil
+	}
+	if seen && (prior.Revision > a.Revision || prior.Action == ActionDelete) {
+		// Superseded, or retracted: nothing to post.
+		return store.DeliverySkipped, nil
 	}
 	var receipt channel.Receipt
 	live := seen && prior.Action != ActionDelete
 	if live {
 		if err := json.Unmarshal(prior.Receipt, &receipt); err != nil {
-			return fmt.Errorf("delivery %s: stored receipt: %w", a.Key(), err)
+			return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: stored receipt: %w", a.Key(), err))
 		}
 	}
 	conn, err := w.cfg.Connector(ctx, a.Channel)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("delivery %s: %w", a.Key(), err))
+		return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: %w", a.Key(), err))
+	}
+	var post channel.Post
+	if a.Action == ActionPublish || a.Action == ActionClose {
+		post, err = w.cfg.Render(ctx, a.NoticeID, a.Revision, a.Channel)
+		if err != nil {
+			return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: render: %w", a.Key(), err))
+		}
+		post.IdempotencyKey = a.Key()
+		post.Retry = job.Attempt > 1
 	}
 	switch a.Action {
 	case ActionDelete:
@@ -165,19 +196,23 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		}
 		receipt = channel.Receipt{}
 	case ActionPublish:
-		post, rerr := w.cfg.Render(ctx, a.NoticeID, a.Revision, a.Channel)
-		if rerr != nil {
-			return river.JobCancel(fmt.Errorf("delivery %s: render: %w", a.Key(), rerr))
-		}
-		post.IdempotencyKey = a.Key()
-		post.Retry = job.Attempt > 1
 		if live && len(receipt.IDs) > 0 {
 			receipt, err = conn.Update(ctx, receipt, post)
 		} else {
 			receipt, err = conn.Publish(ctx, post)
 		}
+	case ActionClose:
+		if live && len(receipt.IDs) > 0 {
+			post.ReplyTo = &receipt
+		}
+		var more channel.Receipt
+		if more, err = conn.Publish(ctx, post); err == nil {
+			// The thread now ends with the "resumed" post; a later
+			// retraction deletes all of it.
+			receipt = channel.Receipt{IDs: slices.Concat(receipt.IDs, more.IDs), URLs: slices.Concat(receipt.URLs, more.URLs), CIDs: slices.Concat(receipt.CIDs, more.CIDs)}
+		}
 	default:
-		return river.JobCancel(fmt.Errorf("delivery %s: unknown action %q", a.Key(), a.Action))
+		return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: unknown action %q", a.Key(), a.Action))
 	}
 	if err != nil && channel.Code(err) == x.CodeDuplicate {
 		// X refused the same text again: the earlier attempt posted it.
@@ -189,27 +224,27 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	body, _ := json.Marshal(receipt)
 	if err := w.cfg.Store.RecordDelivery(ctx, store.Delivery{NoticeID: a.NoticeID, Channel: a.Channel, Revision: a.Revision, Action: a.Action, Receipt: body}); err != nil {
-		return fmt.Errorf("delivery %s: posted, but recording failed: %w", a.Key(), err)
+		return store.DeliveryRetrying, fmt.Errorf("delivery %s: posted, but recording failed: %w", a.Key(), err)
 	}
-	return w.cfg.Store.SetChannelHealth(ctx, a.Channel, true, "")
+	return store.DeliveryDelivered, w.cfg.Store.SetChannelHealth(ctx, a.Channel, true, "")
 }
 
-func (w *Worker) fail(ctx context.Context, a Args, err error) error {
+func (w *Worker) fail(ctx context.Context, a Args, err error) (string, error) {
 	switch {
 	case channel.IsPermanent(err):
 		w.cfg.Logger.Error("delivery: permanent failure; channel marked unhealthy", "notice", a.NoticeID, "channel", a.Channel, "err", err)
 		if herr := w.cfg.Store.SetChannelHealth(ctx, a.Channel, false, err.Error()); herr != nil {
-			return errors.Join(err, herr)
+			return store.DeliveryRetrying, errors.Join(err, herr)
 		}
-		return river.JobCancel(err)
+		return store.DeliveryFailed, river.JobCancel(err)
 	case errors.Is(err, context.Canceled):
-		return err
+		return store.DeliveryRetrying, err
 	}
 	if d, ok := channel.RetryAfter(err); ok {
 		w.cfg.Logger.Info("delivery: network asked to wait", "notice", a.NoticeID, "channel", a.Channel, "wait", d)
-		return river.JobSnooze(w.cfg.Wait(d))
+		return store.DeliveryRetrying, river.JobSnooze(w.cfg.Wait(d))
 	}
-	return err
+	return store.DeliveryRetrying, err
 }
 
 // Migrate creates or updates River's tables.

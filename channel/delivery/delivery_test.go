@@ -147,16 +147,40 @@ func TestDeliverUpdateDelete(t *testing.T) {
 	if len(st) != 1 || st[0].Text != "Notice 1 revision 2" || st[0].Edits != 1 {
 		t.Errorf("after revision 2: %+v", st)
 	}
-	// A late job for revision 1 (say, re-queued by hand) changes nothing.
+	// Closing (revision 3) posts the "resumed" message under the original.
+	h.enqueue(1, 3, ActionClose)
+	h.await(1)
+	st = h.masto.Statuses()
+	if len(st) != 2 || st[1].Text != "Notice 1 revision 3" || st[1].InReplyToID != st[0].ID {
+		t.Errorf("after closing: %+v", st)
+	}
+	// A late job for revision 1 (say, re-queued by hand) changes nothing;
+	// retraction deletes the whole thread.
 	h.enqueue(1, 1, ActionDelete)
-	h.enqueue(1, 3, ActionDelete)
+	h.enqueue(1, 4, ActionDelete)
 	h.await(2)
 	st = h.masto.Statuses()
-	if !st[0].Deleted {
+	if !st[0].Deleted || !st[1].Deleted {
 		t.Errorf("not deleted: %+v", st)
 	}
-	if d, _, _ := h.db.Delivery(ctx, 1, "masto"); d.Action != ActionDelete || d.Revision != 3 {
+	if d, _, _ := h.db.Delivery(ctx, 1, "masto"); d.Action != ActionDelete || d.Revision != 4 {
 		t.Errorf("final delivery = %+v", d)
+	}
+	// The console's record: every job with its outcome and attempts.
+	rows, err := h.db.DeliveryJobs(ctx, store.DeliveryFilter{NoticeID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, r := range rows {
+		states[fmt.Sprintf("r%d %s", r.Revision, r.Action)] = fmt.Sprintf("%s/%d", r.State, r.Attempts)
+	}
+	// River does not count the snooze as an attempt.
+	want := map[string]string{"r1 publish": "delivered/3", "r2 publish": "delivered/1", "r3 close": "delivered/1", "r1 delete": "skipped/1", "r4 delete": "delivered/1"}
+	for k, v := range want {
+		if states[k] != v {
+			t.Errorf("delivery %s: %q, want %q (all: %v)", k, states[k], v, states)
+		}
 	}
 }
 

@@ -208,7 +208,20 @@ func Renderer(notices NoticeReader, channels ChannelReader, rc RenderConfig) fun
 		if rc.Welsh != nil {
 			welsh = rc.Welsh(*n)
 		}
-		post, err := render.Render(render.FromNotice(*n, link, welsh), opts)
+		in := render.FromNotice(*n, link, welsh)
+		switch {
+		case n.ClosedAt != nil:
+			// Closing posts the "resumed" message under the original.
+			in.English = render.Text{Headline: "Resumed: " + n.Headline, Body: "This disruption is over and the service is running normally."}
+			if welsh != nil {
+				in.Welsh = &render.Text{Headline: "Wedi ailddechrau: " + welsh.Headline, Body: "Mae'r tarfu hwn ar ben ac mae'r gwasanaeth yn rhedeg fel arfer."}
+			}
+		case n.Revision > 1 && !Edits(typ):
+			// Where posts cannot be edited the update is a reply under
+			// the original; say so.
+			in.English.Headline = "Update: " + in.English.Headline
+		}
+		post, err := render.Render(in, opts)
 		if err != nil {
 			return channel.Post{}, err
 		}
@@ -218,6 +231,12 @@ func Renderer(notices NoticeReader, channels ChannelReader, rc RenderConfig) fun
 		}
 		return post, nil
 	}
+}
+
+// Edits reports whether a channel type changes an earlier post in place
+// on update; the others reply under it (Bluesky, X) or send anew.
+func Edits(typ channel.Type) bool {
+	return typ == channel.Mastodon || typ == channel.Facebook || typ == channel.Webhook
 }
 
 // payload is the notice as webhook receivers get it.

@@ -79,13 +79,16 @@ type statusParams struct {
 	Language    string `json:"language,omitempty"`
 }
 
-// Publish posts each part, each replying to the one before.
+// Publish posts each part, each replying to the one before, and the
+// first replying to p.ReplyTo's last part when it is set.
 func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receipt, error) {
 	var r channel.Receipt
 	for i, text := range p.Parts {
 		params := statusParams{Status: text, Visibility: c.cfg.Visibility, Language: p.Language()}
 		if i > 0 {
 			params.InReplyToID = r.IDs[i-1]
+		} else if p.ReplyTo != nil && len(p.ReplyTo.IDs) > 0 {
+			params.InReplyToID = p.ReplyTo.IDs[len(p.ReplyTo.IDs)-1]
 		}
 		key := ""
 		if p.IdempotencyKey != "" {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,8 @@ func (c *Connector) Publish(ctx context.Context, p channel.Post) (channel.Receip
 		in := tweetIn{Text: text}
 		if i > 0 {
 			in.Reply = &reply{InReplyToTweetID: r.IDs[i-1]}
+		} else if p.ReplyTo != nil && len(p.ReplyTo.IDs) > 0 {
+			in.Reply = &reply{InReplyToTweetID: p.ReplyTo.IDs[len(p.ReplyTo.IDs)-1]}
 		}
 		var out struct {
 			Data struct {
@@ -145,12 +148,16 @@ func (c *Connector) recent(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// Update deletes the old thread and posts p.
+// Update posts p as a reply under the earlier thread: posts on X cannot
+// be edited through the API. The receipt covers the whole thread, so a
+// retraction deletes all of it.
 func (c *Connector) Update(ctx context.Context, r channel.Receipt, p channel.Post) (channel.Receipt, error) {
-	if err := c.Delete(ctx, r); err != nil {
-		return channel.Receipt{}, err
+	p.ReplyTo = &r
+	more, err := c.Publish(ctx, p)
+	if err != nil {
+		return r, err
 	}
-	return c.Publish(ctx, p)
+	return channel.Receipt{IDs: append(slices.Clip(r.IDs), more.IDs...), URLs: append(slices.Clip(r.URLs), more.URLs...)}, nil
 }
 
 // Delete removes every part, last first; posts already gone count as

@@ -47,12 +47,18 @@ func TestPublishThreadUpdateDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The update replies under the thread; the receipt covers all of it.
 	tw = srv.Tweets()
-	if !tw[0].Deleted || !tw[1].Deleted || len(tw) != 3 || r2.IDs[0] != tw[2].ID {
-		t.Errorf("update: %+v", tw)
+	if tw[0].Deleted || len(tw) != 3 || len(r2.IDs) != 3 || r2.IDs[2] != tw[2].ID || tw[2].InReplyTo != tw[1].ID {
+		t.Errorf("update: %+v, receipt %+v", tw, r2)
 	}
 	if err := c.Delete(ctx, r2); err != nil {
 		t.Fatal(err)
+	}
+	for i, x := range srv.Tweets() {
+		if !x.Deleted {
+			t.Errorf("part %d not deleted", i+1)
+		}
 	}
 	if err := c.Delete(ctx, r2); err != nil {
 		t.Errorf("second delete: %v", err)

@@ -37,6 +37,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	policyFile := fs.String("policy", "", "screening policy file (YAML); default: the built-in policy (see 'signpost check --print-policy')")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
+	qf := addQueueFlags(fs)
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -69,6 +70,11 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	url := "http://" + ln.Addr().String()
 	if *baseURL == "" {
 		*baseURL = url
+	}
+
+	bg, err := openBackground(ctx, db, env, logger, *baseURL, qf)
+	if err != nil {
+		return err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -115,6 +121,9 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { pruneSessions(gctx, staff, logger); return nil })
+	// Jobs in flight get the same grace as requests; any left over are
+	// rescued by the next process.
+	g.Go(func() error { return bg.queue.Run(gctx, *shutdown) })
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

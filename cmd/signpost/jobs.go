@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/channel/delivery"
+	"github.com/signpost-uk/signpost/jobs"
+	"github.com/signpost-uk/signpost/netsafe"
+	"github.com/signpost-uk/signpost/secret"
+	"github.com/signpost-uk/signpost/store"
+)
+
+// queueFlags are serve's settings for background jobs and delivery.
+type queueFlags struct {
+	workers  *int
+	poll     *time.Duration
+	allowNet *string
+}
+
+func addQueueFlags(fs *flag.FlagSet) *queueFlags {
+	return &queueFlags{
+		workers:  fs.Int("job-workers", 10, "background jobs (deliveries, e-mails) this process works at once, per queue"),
+		poll:     fs.Duration("job-poll", 500*time.Millisecond, "how often to look for queued jobs no notification announced (SQLite has none)"),
+		allowNet: fs.String("allow-net", "", "private or loopback ranges channels may reach (e.g. an intranet webhook), comma-separated CIDRs; logged when used"),
+	}
+}
+
+// background is the job queue and what feeds it.
+type background struct {
+	queue *jobs.Queue
+}
+
+// openBackground registers every feature's workers on one River client.
+func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags) (*background, error) {
+	if *qf.workers < 1 {
+		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
+	}
+	allow, err := netsafe.ParseAllow(*qf.allowNet)
+	if err != nil {
+		return nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
+	}
+	opts := netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: logger}
+	var keys delivery.Opener
+	if k, err := secret.FromEnv(env.getenv); err == nil {
+		keys = k
+	} else {
+		// The site runs without channels; deliveries fail with the reason.
+		logger.Warn("channel credentials cannot be opened; deliveries will fail until this is fixed", "reason", signpost.ErrorMessage(err))
+		keys = noKeys{err}
+	}
+	conns := delivery.NewConnectors(db, keys, delivery.Net{
+		Client: netsafe.NewClient(opts),
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return netsafe.DialContext(ctx, opts, network, addr)
+		},
+	})
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, delivery.NewWorker(delivery.Config{
+		Store:     db,
+		Connector: conns.Get,
+		Render: delivery.Renderer(db, db, delivery.RenderConfig{
+			Link: func(n signpost.Notice) string {
+				return strings.TrimSuffix(baseURL, "/") + "/notices/" + strconv.FormatInt(n.ID, 10)
+			},
+		}),
+		Logger: logger,
+	})); err != nil {
+		return nil, err
+	}
+	q, err := jobs.Open(ctx, db, jobs.Config{
+		Workers:      workers,
+		Queues:       map[string]int{delivery.Queue: *qf.workers},
+		MaxWorkers:   *qf.workers,
+		PollInterval: *qf.poll,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &background{queue: q}, nil
+}
+
+// noKeys stands in for the keyring when SIGNPOST_SECRET_KEY is missing or
+// wrong, so each delivery says why it cannot open its channel.
+type noKeys struct{ err error }
+
+func (k noKeys) Open(string, []byte) ([]byte, error) { return nil, k.err }
