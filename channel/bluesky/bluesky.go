@@ -296,11 +296,18 @@ func (c *Connector) xrpc(ctx context.Context, nsid string, body func(did string)
 			in = body(did)
 		}
 		err = c.send(ctx, nsid, access, in, out)
-		if attempt > 0 || err == nil {
+		var e *channel.Error
+		if err == nil || !errors.As(err, &e) {
 			return err
 		}
-		var e *channel.Error
-		if !errors.As(err, &e) {
+		if attempt > 0 {
+			if e.Code == "ExpiredToken" {
+				// Expired again straight after a refresh: the session
+				// raced another refresh or the server's clock; the next
+				// attempt refreshes again. A revoked app password shows
+				// at refresh or login, which is permanent.
+				e.Class = channel.ErrRetryable
+			}
 			return err
 		}
 		switch {

@@ -136,6 +136,9 @@ func TestChaos(t *testing.T) {
 			done++
 			if ev.Kind == river.EventKindJobCancelled {
 				cancelled++
+				if n := len(ev.Job.Errors); n > 0 {
+					t.Logf("cancelled %s: %s", ev.Job.EncodedArgs, ev.Job.Errors[n-1].Error)
+				}
 			}
 			if done >= nextRestart && restarted < restarts {
 				restarted++
