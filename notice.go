@@ -45,6 +45,17 @@ func (c Category) Label() string {
 	return strings.ToUpper(string(c[:1])) + string(c[1:])
 }
 
+// ContactCategory maps a category onto the contact centre's categories
+// (schools, roads, waste, other) that the channel-shift report counts
+// digital contacts under; anything else, or nothing, is "other".
+func (c Category) ContactCategory() string {
+	switch c {
+	case CategorySchools, CategoryRoads, CategoryWaste:
+		return string(c)
+	}
+	return "other"
+}
+
 // Status is the state of the service a notice describes.
 type Status string
 

@@ -420,12 +420,18 @@ func (db *DB) ClaimUntriaged(ctx context.Context, limit int, stale time.Duration
 	if err != nil || len(candidates) == 0 {
 		return nil, err
 	}
+	return db.claimMessages(ctx, candidates, `UPDATE inbox_messages SET triage_claimed_at = ?
+		WHERE id = ? AND triaged_at IS NULL AND (triage_claimed_at IS NULL OR triage_claimed_at < ?)`, cutoff)
+}
+
+// claimMessages runs update (placeholders: now, id, cutoff) for each
+// candidate and returns those it changed: the ones this server now holds.
+func (db *DB) claimMessages(ctx context.Context, candidates []inbox.Message, update string, cutoff time.Time) ([]inbox.Message, error) {
 	var claimed []inbox.Message
-	err = db.updateInbox(ctx, func(tx *Tx) error {
+	err := db.updateInbox(ctx, func(tx *Tx) error {
 		claimed = claimed[:0]
 		for _, m := range candidates {
-			res, err := tx.Exec(ctx, `UPDATE inbox_messages SET triage_claimed_at = ?
-				WHERE id = ? AND triaged_at IS NULL AND (triage_claimed_at IS NULL OR triage_claimed_at < ?)`, tx.Now(), m.ID, cutoff)
+			res, err := tx.Exec(ctx, update, tx.Now(), m.ID, cutoff)
 			if err != nil {
 				return fmt.Errorf("claim message %d: %w", m.ID, err)
 			}
@@ -991,4 +997,18 @@ func (db *DB) SubjectData(ctx context.Context, who string) (SubjectData, error) 
 		d.Messages, d.Replies, d.Notes = append(d.Messages, ms...), append(d.Replies, rs...), append(d.Notes, ns...)
 	}
 	return d, nil
+}
+
+// ClaimEscalations hands out triaged safeguarding messages whose duty
+// officer alert has not been recorded and whose claim is older than
+// stale: alerts that failed, or whose server died before sending. Each is
+// claimed again so one server retries it.
+func (db *DB) ClaimEscalations(ctx context.Context, stale time.Duration) ([]inbox.Message, error) {
+	cutoff := utc(db.now().Add(-stale))
+	candidates, err := db.listMessages(ctx, `SELECT `+messageColumns+` FROM inbox_messages
+		WHERE triaged_at IS NOT NULL AND escalated_at IS NULL AND flags LIKE '%safeguarding%' AND triage_claimed_at < ? ORDER BY id LIMIT 50`, cutoff)
+	if err != nil || len(candidates) == 0 {
+		return nil, err
+	}
+	return db.claimMessages(ctx, candidates, `UPDATE inbox_messages SET triage_claimed_at = ? WHERE id = ? AND escalated_at IS NULL AND triage_claimed_at < ?`, cutoff)
 }

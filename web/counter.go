@@ -37,21 +37,10 @@ func (s *Server) count(channel string, category signpost.Category) {
 	if s.counts == nil {
 		return
 	}
-	k := contactKey{day: s.today(), channel: channel, category: contactCategory(category)}
+	k := contactKey{day: s.today(), channel: channel, category: category.ContactCategory()}
 	s.counts.mu.Lock()
 	s.counts.counts[k]++
 	s.counts.mu.Unlock()
-}
-
-// contactCategory maps a notice category onto the contact centre's
-// categories (schools, roads, waste, other); anything not about one service,
-// such as a postcode check, is "other".
-func contactCategory(c signpost.Category) string {
-	switch c {
-	case signpost.CategorySchools, signpost.CategoryRoads, signpost.CategoryWaste:
-		return string(c)
-	}
-	return "other"
 }
 
 // flushCounts hands the totals to the counter. Counts that fail to save are
