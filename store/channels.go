@@ -214,7 +214,8 @@ func (db *DB) Delivery(ctx context.Context, noticeID int64, channelName string) 
 }
 
 // RecordDelivery stores a delivery unless a later revision is already
-// recorded, so a late retry of an old revision cannot hide a newer one.
+// recorded, so a late retry of an old revision cannot hide a newer one,
+// and appends it to the delivery log either way.
 func (db *DB) RecordDelivery(ctx context.Context, d Delivery) error {
 	if len(d.Receipt) == 0 {
 		d.Receipt = json.RawMessage(`{}`)
@@ -228,6 +229,8 @@ func (db *DB) RecordDelivery(ctx context.Context, d Delivery) error {
 		if err != nil {
 			return fmt.Errorf("record delivery of notice %d to %s: %w", d.NoticeID, d.Channel, err)
 		}
-		return nil
+		// The archive's record of where each revision went.
+		return tx.LogDelivery(ctx, DeliveryAttempt{NoticeID: d.NoticeID, Revision: d.Revision, Channel: d.Channel,
+			Action: d.Action, Outcome: DeliveryDelivered, Detail: string(d.Receipt)})
 	})
 }

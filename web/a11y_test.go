@@ -98,5 +98,8 @@ func TestStaffAccessibility(t *testing.T) {
 		"/test-post/staff/check?case=findings",
 		"/test-post/staff/check?case=empty",
 		"/staff/shift",
+		"/staff/archive",
+		"/staff/archive?text=closed&category=schools&page=2",
+		"/staff/archive?from=nonsense&to=31/2/2026",
 	}, map[string]string{"Cookie": sessionCookie(sess)})
 }

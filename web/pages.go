@@ -60,7 +60,7 @@ type link struct{ Href, Label string }
 
 type tagView struct{ Label, Class string }
 
-var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check"}
+var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
@@ -148,6 +148,7 @@ func staffNavFor(path string, signedIn bool) []navItem {
 			{Href: "/staff", Label: "Staff home"},
 			{Href: "/staff/check", Label: "Before you post"},
 			{Href: "/staff/shift", Label: "Channel shift"},
+			{Href: "/staff/archive", Label: "Archive"},
 			{Href: "/", Label: "Residents' site"},
 		}
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 )
 
@@ -14,6 +15,9 @@ const accessPublic = "public"
 
 // accessViewer is the lowest staff level: any signed-in role.
 const accessViewer = string(auth.Viewer)
+
+// accessExport is who may export the archive for FOI and records requests.
+var accessExport = string(auth.ExportArchive.MinRole())
 
 // route is one entry in the table of everything the server answers.
 type route struct {
@@ -89,5 +93,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/staff/check", accessViewer, s.handleCheckPage()},
 		{"GET", "/staff/shift", accessViewer, shift},
 		{"GET", "/staff/shift/", accessViewer, shift},
+		{"GET", "/staff/archive", accessViewer, s.handleArchive()},
+		{"GET", "/staff/archive.csv", accessExport, s.handleArchiveExport(archive.CSV)},
+		{"GET", "/staff/archive.jsonl", accessExport, s.handleArchiveExport(archive.JSONL)},
 	}
 }

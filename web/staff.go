@@ -348,6 +348,7 @@ func (s *Server) handleStaffHome() http.Handler {
 		tools := []staffTool{
 			{"/staff/check", "Before you post", "Paste a draft post to see anything risky in it, and why, before it goes out."},
 			{"/staff/shift", "Channel shift", "Calls avoided and money saved by digital campaigns, with charts, tables and a summary for the board."},
+			{"/staff/archive", "Archive", "Everything published, every revision and where it went: search it and export it for records and Freedom of Information requests."},
 		}
 		s.staffPage(w, r, http.StatusOK, "staff_home", &page{Title: "Staff area", Staff: staffFrom(r), StaffPath: "/staff", Data: tools})
 	})

@@ -85,6 +85,9 @@ type Deps struct {
 	// FacebookHook receives Page comments and Messenger messages; nil
 	// answers 404 at /hooks/facebook.
 	FacebookHook FacebookWebhook
+	// Archive searches and exports what was published (an
+	// *archive.Service); nil shows a "not set up" page there.
+	Archive ArchiveService
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

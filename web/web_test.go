@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/signpost-uk/signpost"
+	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/inbox/sources"
@@ -82,7 +83,8 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
 	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db,
-		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db}})
+		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
+		Archive:      archive.New(db)})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -188,13 +190,16 @@ func routeExamples(f *fixture) map[string][]routeExample {
 		"GET /metrics":         {{path: "/metrics", status: 200}},
 		"GET /staff/sign-in":   {{path: "/staff/sign-in", status: 200}, {path: "/staff/sign-in?next=//evil.example", status: 200}},
 		// Without the sign-in form's own token every sign-in is refused.
-		"POST /staff/sign-in":  {{path: "/staff/sign-in", status: 403, form: url.Values{"email": {"a@b.example"}, "password": {"x"}}}},
-		"POST /staff/sign-out": {{path: "/staff/sign-out", status: 303, form: url.Values{}}},
-		"GET /staff":           {{path: "/staff", status: 200}},
-		"GET /staff/check":     {{path: "/staff/check", status: 200}},
-		"POST /staff/check":    {{path: "/staff/check", status: 200, form: url.Values{"text": {"Ring me on 07700 900123"}}}, {path: "/staff/check", status: 400, form: url.Values{"text": {" "}}}},
-		"GET /staff/shift":     {{path: "/staff/shift", status: 200}},
-		"GET /staff/shift/":    {{path: "/staff/shift/", status: 200}, {path: "/staff/shift/print.css", status: 200}},
+		"POST /staff/sign-in":      {{path: "/staff/sign-in", status: 403, form: url.Values{"email": {"a@b.example"}, "password": {"x"}}}},
+		"POST /staff/sign-out":     {{path: "/staff/sign-out", status: 303, form: url.Values{}}},
+		"GET /staff":               {{path: "/staff", status: 200}},
+		"GET /staff/check":         {{path: "/staff/check", status: 200}},
+		"POST /staff/check":        {{path: "/staff/check", status: 200, form: url.Values{"text": {"Ring me on 07700 900123"}}}, {path: "/staff/check", status: 400, form: url.Values{"text": {" "}}}},
+		"GET /staff/shift":         {{path: "/staff/shift", status: 200}},
+		"GET /staff/shift/":        {{path: "/staff/shift/", status: 200}, {path: "/staff/shift/print.css", status: 200}},
+		"GET /staff/archive":       {{path: "/staff/archive", status: 200}, {path: "/staff/archive?text=snow&category=roads&page=2", status: 200}, {path: "/staff/archive?from=31/2/2026", status: 400}},
+		"GET /staff/archive.csv":   {{path: "/staff/archive.csv?category=schools", status: 200}, {path: "/staff/archive.csv?to=never", status: 400}},
+		"GET /staff/archive.jsonl": {{path: "/staff/archive.jsonl?from=2026-01-01&to=2026-01-31", status: 200}},
 	}
 }
 

@@ -60,6 +60,7 @@ func commands() []command {
 		{"shift", "channel-shift reports", runShift},
 		{"user", "add, list, disable and change staff accounts", runUser},
 		{"audit", "verify and list the audit log", runAudit},
+		{"archive", "export the archive of published notices; retention and purge", runArchive},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -50,11 +50,9 @@ type Config struct {
 	Places   signpost.PlaceStore
 	Notices  signpost.NoticeStore
 	Screener *risk.Screener
-	// Enqueue queues the reply worker's job inside the transaction that
-	// stores (or approves) the reply, so the job exists exactly when the
-	// reply does; EnqueueWith makes one from the serve command's queue.
-	// Nil leaves replies queued and unsent.
-	Enqueue func(ctx context.Context, tx *store.Tx, replyID int64) error
+	// Enqueue hands a queued reply to the reply worker; nil leaves
+	// queued replies for RequeuePending.
+	Enqueue func(ctx context.Context, replyID int64) error
 	// Mailer sends the duty officer's alerts; nil means no alerts are
 	// sent (and the serve command refuses a duty officer without it).
 	Mailer Mailer
@@ -144,17 +142,15 @@ func (d *Desk) Reply(ctx context.Context, actor string, conversationID int64, te
 		if err := tx.AddReply(ctx, &r); err != nil {
 			return err
 		}
-		if r.State == inbox.ReplyQueued {
-			if err := d.enqueue(ctx, tx, r.ID); err != nil {
-				return err
-			}
-		}
 		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: ActionReply, Target: conversationTarget(conversationID),
 			After: map[string]any{"reply": r.ID, "state": r.State, "flags": r.Flags, "notice": noticeID, "length": len(text)}})
 		return err
 	})
 	if err != nil {
 		return inbox.Reply{}, err
+	}
+	if r.State == inbox.ReplyQueued {
+		d.enqueue(ctx, r.ID)
 	}
 	return r, nil
 }
@@ -167,14 +163,34 @@ func joinCategories(cs []risk.Category) string {
 	return strings.Join(out, ", ")
 }
 
-func (d *Desk) enqueue(ctx context.Context, tx *store.Tx, id int64) error {
+// enqueue hands a reply to the worker. A failure is logged, not returned:
+// the reply is stored as queued and RequeuePending hands it over later.
+func (d *Desk) enqueue(ctx context.Context, id int64) {
 	if d.cfg.Enqueue == nil {
-		return nil
+		return
 	}
-	if err := d.cfg.Enqueue(ctx, tx, id); err != nil {
-		return fmt.Errorf("queue reply %d: %w", id, err)
+	if err := d.cfg.Enqueue(ctx, id); err != nil {
+		d.log.Warn("inbox: queue reply failed; it will be queued again", "reply", id, "err", err)
 	}
-	return nil
+}
+
+// RequeuePending hands every queued reply to the worker again; the job's
+// uniqueness makes repeats harmless. It covers a crash between storing a
+// reply and queueing it.
+func (d *Desk) RequeuePending(ctx context.Context) (int, error) {
+	if d.cfg.Enqueue == nil {
+		return 0, nil
+	}
+	rs, err := d.cfg.DB.RepliesInState(ctx, inbox.ReplyQueued)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		if err := d.cfg.Enqueue(ctx, r.ID); err != nil {
+			return 0, fmt.Errorf("requeue reply %d: %w", r.ID, err)
+		}
+	}
+	return len(rs), nil
 }
 
 // Decide approves or rejects a reply held for approval. The person who
@@ -192,11 +208,6 @@ func (d *Desk) Decide(ctx context.Context, actor string, replyID int64, approve 
 		if err := tx.DecideReply(ctx, replyID, approve, actor); err != nil {
 			return err
 		}
-		if approve {
-			if err := d.enqueue(ctx, tx, replyID); err != nil {
-				return err
-			}
-		}
 		action := ActionReject
 		if approve {
 			action = ActionApprove
@@ -211,6 +222,9 @@ func (d *Desk) Decide(ctx context.Context, actor string, replyID int64, approve 
 	})
 	if err != nil {
 		return inbox.Reply{}, err
+	}
+	if approve {
+		d.enqueue(ctx, replyID)
 	}
 	return r, nil
 }
@@ -460,11 +474,13 @@ func (d *Desk) Run(ctx context.Context, interval, keep time.Duration, anonymise 
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
 	housekeeping := func() {
-		if keep <= 0 {
-			return
+		if _, err := d.RequeuePending(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("inbox: requeue replies failed", "err", err)
 		}
-		if _, err := d.Purge(ctx, "system:inbox-retention", keep, anonymise, time.Now()); err != nil && ctx.Err() == nil {
-			d.log.Error("inbox: retention failed", "err", err)
+		if keep > 0 {
+			if _, err := d.Purge(ctx, "system:inbox-retention", keep, anonymise, time.Now()); err != nil && ctx.Err() == nil {
+				d.log.Error("inbox: retention failed", "err", err)
+			}
 		}
 	}
 	housekeeping()
