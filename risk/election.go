@@ -13,7 +13,7 @@ func (s *Screener) campaigning(st *scanState) {
 		return
 	}
 	for _, h := range st.hits {
-		if h.groups&gCampaign.bit() == 0 {
+		if !h.groups.has(gCampaign) {
 			continue
 		}
 		if st.preElection {

@@ -122,7 +122,7 @@ func (s *Screener) commercialFigures(st *scanState) {
 		return
 	}
 	for _, h := range st.hits {
-		if h.groups&gCommercial.bit() == 0 {
+		if !h.groups.has(gCommercial) {
 			continue
 		}
 		if st.staffingHit(h) {

@@ -78,6 +78,15 @@ const (
 	gElectoral                         // register to vote, polling station: neutral election administration
 	gCampaign                          // "the other lot", "keep … moving forward": campaigning without a party name
 	gCommercial                        // sealed bids, tender prices, settlements: confidential with an amount
+	gVeiledCue                         // "it'd be a shame if", "don't be surprised if": harm hinted, not stated
+	gHarmEvent                         // "something happened to", "caught fire", "got hurt": what the hint is about
+	gSurveilCue                        // "I know where", "I've seen your": telling someone they are watched
+	gRoutine                           // live, park, finish, walk home, kids: what the watcher knows
+	gAddressee                         // you, your, he, she, that officer: whom a threat is aimed at
+	gGeneraliser                       // always, never, all, typical of, people like them: speaking of a whole group
+	gTrait                             // faking, no idea, can't be trusted: negative only when generalised
+	gDisciplinary                      // final written warning, under investigation: a named person's HR matter
+	gLurk                              // "I'll be waiting outside", "I'll be outside": lying in wait, with a person after it
 	numGroups
 )
 
@@ -91,12 +100,29 @@ var groupNames = [numGroups]string{
 	"address-cue", "street-type", "title", "vehicle-cue", "allow", "personal-phrase", "official",
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 	"pet", "exploit", "electoral", "campaign", "commercial",
+	"veiled-cue", "harm-event", "surveil-cue", "routine", "addressee", "generaliser", "trait", "disciplinary",
+	"lurk",
 }
 
-func (g group) bit() uint64 { return 1 << g }
+// groupSet holds any of the groups: more of them than one machine word.
+type groupSet [2]uint64
 
-// Groups are bits of a uint64: this fails to compile past 64 of them.
-var _ [64 - numGroups]struct{}
+func setOf(gs ...group) groupSet {
+	var s groupSet
+	for _, g := range gs {
+		s[g>>6] |= 1 << (g & 63)
+	}
+	return s
+}
+
+func (s groupSet) has(g group) bool          { return s[g>>6]&(1<<(g&63)) != 0 }
+func (s groupSet) hasAny(o groupSet) bool    { return s[0]&o[0] != 0 || s[1]&o[1] != 0 }
+func (s groupSet) union(o groupSet) groupSet { return groupSet{s[0] | o[0], s[1] | o[1]} }
+func (s groupSet) minus(o groupSet) groupSet { return groupSet{s[0] &^ o[0], s[1] &^ o[1]} }
+func (s groupSet) empty() bool               { return s[0]|s[1] == 0 }
+
+// A groupSet holds 128 groups: this fails to compile past that.
+var _ [128 - int(numGroups)]struct{}
 
 // extraGroup is where a policy's extra terms for a category go: the group
 // whose words count for that category on their own.
@@ -114,11 +140,12 @@ type elem struct {
 	num    bool // "<num>": any number
 	caps   bool // "^SECRET": only in capitals, or as a heading ("Secret:")
 	apos   bool // "'ill": only as typed with an apostrophe ("I'll", not "ill")
+	not    bool // "!and" at the end: the next word must not be this one ("between us !and")
 }
 
 type entry struct {
 	elems  []elem
-	groups uint64
+	groups groupSet
 }
 
 const alphabet = 36 // a-z then 0-9
@@ -213,7 +240,7 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 		lx.hasPrefix[n] = len(node.prefix) > 0
 		for _, id := range node.exact {
 			es := lx.entries[id].elems
-			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix {
+			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix || es[1].not {
 				node.first = append(node.first, id)
 				continue
 			}
@@ -224,7 +251,7 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 		}
 	}
 	for i, e := range lx.entries {
-		if len(e.elems) == 1 && e.groups&(gProfanity.bit()|gProfanityStrong.bit()|gInsult.bit()|gSlur.bit()) != 0 {
+		if len(e.elems) == 1 && (e.groups.has(gProfanity) || e.groups.has(gProfanityStrong) || e.groups.has(gInsult) || e.groups.has(gSlur)) {
 			lx.maskable = append(lx.maskable, int32(i))
 		}
 	}
@@ -247,6 +274,12 @@ func parseEntry(line string) ([]elem, error) {
 			e.any = true
 		case f == "<num>":
 			e.num = true
+		case strings.HasPrefix(f, "!"):
+			e.not = true
+			e.word = strings.ToLower(f[1:])
+			if e.word == "" {
+				return nil, fmt.Errorf("empty word after !")
+			}
 		default:
 			if strings.HasPrefix(f, "^") {
 				e.caps = true
@@ -272,8 +305,13 @@ func parseEntry(line string) ([]elem, error) {
 	if len(es) == 0 {
 		return nil, fmt.Errorf("empty entry")
 	}
-	if es[0].any || es[0].num {
-		return nil, fmt.Errorf("an entry cannot start with ? or <num>")
+	if es[0].any || es[0].num || es[0].not {
+		return nil, fmt.Errorf("an entry cannot start with ?, <num> or !word")
+	}
+	for i, e := range es {
+		if e.not && i != len(es)-1 {
+			return nil, fmt.Errorf("!word may only end an entry")
+		}
 	}
 	if len(es) > 12 {
 		return nil, fmt.Errorf("entry longer than 12 words")
@@ -297,14 +335,14 @@ func (lx *lexicon) add(line string, g group) error {
 	}
 	for _, id := range *list {
 		if sameElems(lx.entries[id].elems, es) {
-			lx.entries[id].groups |= g.bit()
+			lx.entries[id].groups = lx.entries[id].groups.union(setOf(g))
 			return nil
 		}
 	}
 	if g == gAllow && len(es) == 1 {
 		lx.nodes[n].allow = true
 	}
-	lx.entries = append(lx.entries, entry{elems: es, groups: g.bit()})
+	lx.entries = append(lx.entries, entry{elems: es, groups: setOf(g)})
 	*list = append(*list, int32(len(lx.entries)-1))
 	return nil
 }
@@ -341,7 +379,7 @@ func (lx *lexicon) walk(word string) int32 {
 // hit is a lexicon entry found at tokens [a, b).
 type hit struct {
 	a, b   int32
-	groups uint64
+	groups groupSet
 }
 
 // lookup walks word through the trie and appends to dst every entry that

@@ -39,7 +39,7 @@ type scanState struct {
 	norm        []byte
 	toks        []token
 	hits        []hit
-	present     uint64 // union of groups over hits
+	present     groupSet // union of groups over hits
 	findings    []rawFinding
 	opts        Options
 	now         time.Time
@@ -64,7 +64,7 @@ func (st *scanState) reset(text string) {
 	st.toks = st.toks[:0]
 	st.hits = st.hits[:0]
 	st.findings = st.findings[:0]
-	st.present = 0
+	st.present = groupSet{}
 	st.singles = 0
 	st.spaced = false
 }

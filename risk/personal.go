@@ -27,6 +27,9 @@ func (s *Screener) personalData(st *scanState) {
 	if anyDigit {
 		s.numbers(st)
 		s.letterCodes(st)
+		if st.has(gDOBCue) || st.has(gTitle) {
+			s.wordDates(st)
+		}
 	}
 	if strings.IndexByte(st.text, '@') >= 0 {
 		s.emails(st)
@@ -125,7 +128,13 @@ func (s *Screener) numbers(st *scanState) {
 			start = i - 1
 		}
 		d := digits[:n]
-		if i > 0 && text[i-1] == '+' && n >= 12 && d[0] == '4' && d[1] == '4' {
+		plus := i > 0 && text[i-1] == '+'
+		intl := plus && n >= 12 && d[0] == '4' && d[1] == '4'
+		if !intl && !plus && n >= 14 && string(d[:4]) == "0044" {
+			// 0044 7911 123456: the international prefix typed in full.
+			d, intl = d[2:], true
+		}
+		if intl {
 			// +44 7911 123456 and +44 (0)7911 123456 → 07911123456
 			if d[2] == '0' {
 				d = d[2:]
@@ -133,7 +142,9 @@ func (s *Screener) numbers(st *scanState) {
 				d = d[1:]
 				d[0] = '0'
 			}
-			start = i - 1
+			if plus {
+				start = i - 1
+			}
 		}
 		s.classifyNumber(st, d, start, last)
 		i = last
@@ -308,6 +319,30 @@ func (s *Screener) date(st *scanState, i int) (int, bool) {
 		st.addBytes(PersonalData, weak, i, end, "An old date: if it is someone's date of birth, remove it.", "Remove any date of birth.")
 	}
 	return end, true
+}
+
+// houseNumber: a token that reads as a house or flat number: up to four
+// digits, perhaps with one letter ("14", "14a", "4B").
+func (st *scanState) houseNumber(k int) bool {
+	t := st.toks[k]
+	if t.flags&tfAllDigits != 0 {
+		return t.ne-t.ns <= 4
+	}
+	w := st.text[t.start:t.end]
+	n := len(w)
+	if n < 2 || n > 5 || !isDigit(w[0]) {
+		return false
+	}
+	c := w[n-1] | 0x20
+	if c < 'a' || c > 'h' {
+		return false // "14th", "5pm" are not house numbers
+	}
+	for j := 0; j < n-1; j++ {
+		if !isDigit(w[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (st *scanState) hasNear(h hit, g group, w int32) bool {
@@ -579,7 +614,7 @@ func (s *Screener) postcodeRule(st *scanState, start, end int) {
 	}
 	for k := h.a - 1; k >= 0 && k >= h.a-6; k-- {
 		t := st.toks[k]
-		if t.flags&tfAllDigits != 0 && t.ne-t.ns <= 4 {
+		if st.houseNumber(int(k)) {
 			st.addBytes(PersonalData, normal, int(t.start), end, "A house number with a postcode: someone's home address.", sugRemove)
 			return
 		}
@@ -590,11 +625,11 @@ func (s *Screener) postcodeRule(st *scanState, start, end int) {
 // addressCue: "lives at 14 Elm Grove" without a postcode.
 func (s *Screener) addressCue(st *scanState) {
 	for _, h := range st.hits {
-		if h.groups&gAddressCue.bit() == 0 {
+		if !h.groups.has(gAddressCue) {
 			continue
 		}
 		for k := h.b; k < int32(len(st.toks)) && k < h.b+4; k++ {
-			if st.toks[k].flags&tfAllDigits != 0 {
+			if st.houseNumber(int(k)) {
 				if o, ok := st.near(hit{a: k, b: k + 1}, gStreetType, 4, 1, true); ok {
 					st.add(PersonalData, normal, h.a, o.b, "A private person's home address.", sugRemove)
 					return
@@ -684,7 +719,7 @@ func (s *Screener) namedPerson(st *scanState) {
 		return
 	}
 	for _, h := range st.hits {
-		if h.groups&gSensitive.bit() == 0 {
+		if !h.groups.has(gSensitive) {
 			continue
 		}
 		sent := st.toks[h.a].sent
@@ -730,7 +765,7 @@ func (st *scanState) inGroup(i int, g group) bool {
 		return false
 	}
 	for _, h := range st.hits {
-		if h.groups&g.bit() != 0 && int32(i) >= h.a && int32(i) < h.b {
+		if h.groups.has(g) && int32(i) >= h.a && int32(i) < h.b {
 			return true
 		}
 	}
@@ -742,7 +777,7 @@ func (s *Screener) isOfficial(st *scanState, i int) bool {
 		return false
 	}
 	for _, h := range st.hits {
-		if h.groups&gOfficial.bit() != 0 && int32(i) >= h.a && int32(i) < h.b {
+		if h.groups.has(gOfficial) && int32(i) >= h.a && int32(i) < h.b {
 			return true
 		}
 	}
@@ -768,4 +803,67 @@ func (st *scanState) dateRange(h hit) bool {
 		}
 	}
 	return false
+}
+
+var ordinalDays = map[string]int{
+	"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+	"ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+	"fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+	"twentieth": 20, "thirtieth": 30,
+}
+
+var fullMonths = map[string]bool{
+	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true,
+	"august": true, "september": true, "october": true, "november": true, "december": true,
+	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true, "sep": true,
+	"sept": true, "oct": true, "nov": true, "dec": true,
+}
+
+// wordDates: "born fourteenth of March 1956", "DOB the 2nd of November
+// 1947": a date with the day in words or joined by "of", which the digit
+// reader does not see. Only reported beside a date-of-birth cue or a named
+// person, since a meeting date reads the same way.
+func (s *Screener) wordDates(st *scanState) {
+	for i := 1; i+1 < len(st.toks); i++ {
+		w := string(st.word(i))
+		if !fullMonths[w] || (st.toks[i].flags&tfCap == 0 && (w == "may" || w == "march")) {
+			continue
+		}
+		y := st.toks[i+1]
+		if y.flags&tfAllDigits == 0 || y.end-y.start != 4 {
+			continue
+		}
+		year, _ := readNum(st.text, int(y.start), 4)
+		age := st.clock().Year() - year
+		if year < 1900 || age < 10 {
+			continue
+		}
+		k := i - 1
+		of := string(st.word(k)) == "of"
+		if of {
+			k--
+		}
+		if k < 0 {
+			continue
+		}
+		d := string(st.word(k))
+		day := ordinalDays[d]
+		if k > 0 && day > 0 && day < 10 {
+			switch string(st.word(k - 1)) {
+			case "twenty", "thirty":
+				k-- // "twenty first"
+				day += 20
+			}
+		}
+		if day == 0 && of && st.toks[k].flags&tfDigit != 0 {
+			day, _ = readNum(st.text, int(st.toks[k].start), 2)
+		}
+		if day < 1 || day > 31 {
+			continue
+		}
+		h := hit{a: int32(k), b: int32(i + 2)}
+		if _, ok := st.near(h, gDOBCue, 12, 0, false); ok || st.nearName(h, 6) || st.hasNear(h, gTitle, 6) {
+			st.add(PersonalData, normal, h.a, h.b, "A date of birth.", "Remove the date of birth.")
+		}
+	}
 }

@@ -6,13 +6,13 @@ package risk
 // vote-shaped wording that is plainly election administration.
 
 // rudeGroups are the readings an allow-listed phrase or a place name clears.
-const rudeGroups = 1<<gProfanity | 1<<gProfanityStrong | 1<<gProfanityMild | 1<<gInsult | 1<<gInsultWeak | 1<<gSlur
+var rudeGroups = setOf(gProfanity, gProfanityStrong, gProfanityMild, gInsult, gInsultWeak, gSlur)
 
 func (s *Screener) refineHits(st *scanState) {
 	if st.has(gAllow) {
 		clearInsideAllowed(st)
 	}
-	if st.present&(rudeGroups&^(1<<gProfanityStrong)) != 0 {
+	if st.present.hasAny(rudeGroups.minus(setOf(gProfanityStrong))) {
 		clearPlaceNames(st)
 	}
 	if st.opts.Context != Incoming {
@@ -27,13 +27,13 @@ func (s *Screener) refineHits(st *scanState) {
 // "cock-a-doodle-doo", "Great Cockup") clears the rude words inside it.
 func clearInsideAllowed(st *scanState) {
 	for _, a := range st.hits {
-		if a.groups&gAllow.bit() == 0 || a.b-a.a < 2 {
+		if !a.groups.has(gAllow) || a.b-a.a < 2 {
 			continue
 		}
 		for k := range st.hits {
 			o := &st.hits[k]
 			if o.a >= a.a && o.b <= a.b && !(o.a == a.a && o.b == a.b) {
-				o.groups &^= rudeGroups
+				o.groups = o.groups.minus(rudeGroups)
 			}
 		}
 	}
@@ -47,7 +47,7 @@ func clearInsideAllowed(st *scanState) {
 func clearPlaceNames(st *scanState) {
 	for k := range st.hits {
 		o := &st.hits[k]
-		if o.groups&rudeGroups == 0 || o.groups&gProfanityStrong.bit() != 0 || o.b != o.a+1 {
+		if !o.groups.hasAny(rudeGroups) || o.groups.has(gProfanityStrong) || o.b != o.a+1 {
 			continue
 		}
 		i := int(o.a)
@@ -58,7 +58,7 @@ func clearPlaceNames(st *scanState) {
 		before := i > 0 && st.toks[i-1].sent == t.sent && st.toks[i-1].flags&tfCap != 0 && placeQualifier(st.word(i-1))
 		after := i+1 < len(st.toks) && st.toks[i+1].sent == t.sent && st.toks[i+1].flags&tfCap != 0 && placeFeature(st.word(i+1))
 		if before || after {
-			o.groups &^= rudeGroups
+			o.groups = o.groups.minus(rudeGroups)
 		}
 	}
 }
@@ -115,8 +115,8 @@ func (s *Screener) capitalParties(st *scanState) {
 				continue
 			}
 		}
-		st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: gParty.bit()})
-		st.present |= gParty.bit()
+		st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: setOf(gParty)})
+		st.present = st.present.union(setOf(gParty))
 	}
 }
 
@@ -126,17 +126,17 @@ func (s *Screener) capitalParties(st *scanState) {
 // named, vote-shaped phrases touching administration wording are cleared.
 func clearElectionAdmin(st *scanState) {
 	for _, a := range st.hits {
-		if a.groups&gElectoral.bit() == 0 {
+		if !a.groups.has(gElectoral) {
 			continue
 		}
 		for k := range st.hits {
 			o := &st.hits[k]
-			if o.groups&gPoliticalPhrase.bit() == 0 || st.toks[o.a].sent != st.toks[a.a].sent {
+			if !o.groups.has(gPoliticalPhrase) || st.toks[o.a].sent != st.toks[a.a].sent {
 				continue
 			}
 			overlap := o.a < a.b && o.b > a.a
 			if overlap || (o.a <= a.b+3 && o.b+3 >= a.a && !st.directsVote(*o)) {
-				o.groups &^= gPoliticalPhrase.bit()
+				o.groups = o.groups.minus(setOf(gPoliticalPhrase))
 			}
 		}
 	}

@@ -61,6 +61,38 @@ func TestExactCategories(t *testing.T) {
 		// Disclosing where a key is.
 		out("Carer: the key is under the mat at number 6", Confidential),
 		out("Never leave a key under the mat"),
+		// Veiled threats: a "shame if" opening with harm after it and a
+		// person nearby; the same opening about a closure is a complaint.
+		inc("Lovely car you drive. Shame if anything happened to it", Threat),
+		inc("It would be a shame if the swimming pool closed for good"),
+		// Being watched: the cue, then the person, then their routine.
+		inc("We know where your supervisor parks every morning", Threat),
+		inc("I know where the fly-tippers leave their van, shall I send a photo?"),
+		// Lying in wait for a person, not for a bus or a reply.
+		inc("I'll be waiting outside the office for that housing officer", Threat),
+		inc("I'll be waiting outside the depot to collect my new bin"),
+		inc("I'll be waiting for your reply about the repairs"),
+		// A trailing !word: "between us" as a secret, not "between us and".
+		out("Between us, the depot is being sold next year", Confidential),
+		out("Between us and the county council we gritted 400 miles"),
+		// One filler inside a set phrase.
+		out("Senior managers haven't really got the foggiest what the crews do", Disaffection),
+		// A stereotype needs the group, a word for all of them, and a trait.
+		out("Deaf people are always pretending not to hear when it suits them", Discrimination),
+		out("Deaf people can always ask for a sign language interpreter"),
+		out("Women don't pay for cervical screening"),
+		// A weak insult said of people, not something beside them.
+		out("The tenants on that landing are vermin", Abuse),
+		out("Don't leave food out, it attracts vermin"),
+		// A named member of staff's HR matter; a policy about it names no one.
+		out("Gary in parking is on a final written warning", Confidential),
+		out("Our disciplinary policy was updated in March"),
+		// Dates of birth in words; a meeting date in words is not one.
+		out("Mrs Dale, born the ninth of May 1941, is on ward 3", PersonalData),
+		out("The meeting is on the ninth of May 2026 in the council chamber"),
+		// House numbers with a letter, and 0044 numbers.
+		out("She lives at 12b Station Road, Northdale ND2 3QT", PersonalData),
+		out("Ring his mobile on 0044 7700 900 456", PersonalData),
 	}
 	for _, c := range cases {
 		opts := Options{PreElection: c.pe}

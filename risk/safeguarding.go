@@ -10,7 +10,7 @@ const sugEscalate = "Escalate now to the safeguarding or duty team; reply with u
 func (s *Screener) safeguardingSignals(st *scanState) {
 	if st.has(gExploit) {
 		for _, h := range st.hits {
-			if h.groups&gExploit.bit() == 0 || st.aboutAnimal(h) {
+			if !h.groups.has(gExploit) || st.aboutAnimal(h) {
 				continue
 			}
 			for _, g := range [...]group{gVulnerable, gHousehold, gChildCue} {
@@ -92,7 +92,7 @@ func (st *scanState) aboutAnimal(h hit) bool {
 		return false
 	}
 	for _, o := range st.hits {
-		if o.a >= p.b && o.b <= h.a && o.groups&(gVulnerable.bit()|gHousehold.bit()) != 0 {
+		if o.a >= p.b && o.b <= h.a && (o.groups.has(gVulnerable) || o.groups.has(gHousehold)) {
 			return false
 		}
 	}

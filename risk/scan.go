@@ -58,6 +58,11 @@ func (s *Screener) match(st *scanState) {
 				var pb [32]byte
 				ids = lx.lookup(append(append(pb[:0], w...), 's'), next, ids)
 			}
+			if next != nil && i+2 < len(st.toks) && isFiller(next) {
+				// "haven't REALLY got the foggiest": phrases are filed
+				// under their second word, so look past the filler.
+				ids = lx.lookupSecond(w, st.word(i+2), ids)
+			}
 			if next != nil && st.toks[i+1].flags&tfPossessive != 0 && len(next) < 32 {
 				var pb [32]byte
 				ids = lx.lookupSecond(w, append(append(pb[:0], next...), 's'), ids)
@@ -78,6 +83,19 @@ func (s *Screener) match(st *scanState) {
 			s.tryEntry(st, i, id)
 		}
 	}
+}
+
+// isFiller: words people drop into a set phrase without changing it
+// ("haven't got the foggiest", "you'll really regret it", "this place is
+// such a joke").
+func isFiller(w []byte) bool {
+	switch string(w) {
+	case "got", "even", "really", "just", "so", "actually", "honestly", "ever", "still", "literally",
+		"completely", "totally", "absolutely", "truly", "seriously", "proper", "such", "bloody", "flipping",
+		"frigging", "effing", "right", "all", "very", "quite", "pretty", "definitely", "certainly", "genuinely":
+		return true
+	}
+	return false
 }
 
 func hasRun(w []byte, n int) bool {
@@ -120,12 +138,31 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 	if e.elems[0].apos && st.toks[i].flags&tfApos == 0 {
 		return
 	}
-	if len(e.elems) > 1 && i+len(e.elems) > len(st.toks) {
+	n := len(e.elems)
+	if e.elems[n-1].not {
+		// The excluded word may be missing (end of text); the hit stops
+		// before it either way.
+		n--
+		if i+n < len(st.toks) && string(st.word(i+n)) == e.elems[n].word {
+			return
+		}
+	}
+	if n > 1 && i+n > len(st.toks) {
 		return
 	}
-	for k := 1; k < len(e.elems); k++ {
+	skip := 0 // filler words passed over: "haven't GOT the foggiest"
+	for k := 1; k < n; k++ {
 		el := &e.elems[k]
-		t := &st.toks[i+k]
+		if i+k+skip >= len(st.toks) {
+			return
+		}
+		t := &st.toks[i+k+skip]
+		if skip == 0 && !el.any && !el.num && i+k+1 < len(st.toks) && isFiller(st.norm[t.ns:t.ne]) &&
+			string(st.norm[t.ns:t.ne]) != el.word && t.sent == st.toks[i].sent {
+			// One filler inside a phrase does not change what it says.
+			skip = 1
+			t = &st.toks[i+k+skip]
+		}
 		switch {
 		case el.any:
 		case el.num:
@@ -141,7 +178,7 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 			} else if string(w) != el.word && !possessiveOf(t, w, el.word) {
 				return
 			}
-			if el.caps && !capsOK(st, i+k) && !heading {
+			if el.caps && !capsOK(st, i+k+skip) && !heading {
 				return
 			}
 			if el.apos && t.flags&tfApos == 0 {
@@ -149,8 +186,8 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 			}
 		}
 	}
-	st.hits = append(st.hits, hit{a: int32(i), b: int32(i + len(e.elems)), groups: e.groups})
-	st.present |= e.groups
+	st.hits = append(st.hits, hit{a: int32(i), b: int32(i + n + skip), groups: e.groups})
+	st.present = st.present.union(e.groups)
 }
 
 // capsOK: a marking word counts in capitals ("SECRET") or as a heading
@@ -166,7 +203,7 @@ func headingAt(st *scanState, a, b int) bool {
 	return b <= len(st.toks) && st.toks[a].flags&tfSentStart != 0 && st.toks[b-1].flags&tfColonAfter != 0 && st.toks[b-1].sent == st.toks[a].sent
 }
 
-func (st *scanState) has(g group) bool { return st.present&g.bit() != 0 }
+func (st *scanState) has(g group) bool { return st.present.has(g) }
 
 func (st *scanState) add(cat Category, str strength, a, b int32, reason, suggestion string) {
 	st.findings = append(st.findings, rawFinding{
@@ -189,7 +226,7 @@ func (st *scanState) near(h hit, g group, window int32, dir int, sameSentence bo
 		return hit{}, false
 	}
 	for _, o := range st.hits {
-		if o.groups&g.bit() == 0 || (o.a == h.a && o.b == h.b) {
+		if !o.groups.has(g) || (o.a == h.a && o.b == h.b) {
 			continue
 		}
 		if sameSentence && st.toks[o.a].sent != st.toks[h.a].sent && st.toks[o.b-1].sent != st.toks[h.b-1].sent {
@@ -221,52 +258,70 @@ func (st *scanState) near(h hit, g group, window int32, dir int, sameSentence bo
 // own or two groups near each other; the reasons are written for the person
 // about to post.
 func (s *Screener) applyRules(st *scanState) {
-	if st.present == 0 {
+	if st.present.empty() {
 		return
 	}
 	incoming := st.opts.Context == Incoming
 	// Party politics and staff disaffection are publishing risks: a
 	// resident writing in may say what they like about parties or the
 	// council.
-	outgoingOnly := gWorkCue.bit() | gParty.bit() | gPoliticalPhrase.bit() | gDisaffection.bit() | gEmployer.bit() | gColleague.bit() | gCouncillor.bit() | gOfficial.bit() | gControversial.bit()
+	outgoingOnly := setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial)
 	for _, h := range st.hits {
 		g := h.groups
 		if incoming {
-			g &^= outgoingOnly
+			g = g.minus(outgoingOnly)
 			h.groups = g
 		}
-		if g&gProfanityStrong.bit() != 0 {
+		if g.has(gProfanityStrong) {
 			st.add(Profanity, strong, h.a, h.b, "Strong swearing, even disguised, is never acceptable from an official account.", "Remove the word.")
-		} else if g&gProfanity.bit() != 0 && !(h.b == h.a+1 && st.isName(int(h.a)) && int(h.b) < len(st.toks) && st.isName(int(h.b))) {
+		} else if g.has(gProfanity) && !(h.b == h.a+1 && st.isName(int(h.a)) && int(h.b) < len(st.toks) && st.isName(int(h.b))) {
 			// (A rude word that is part of a name — "Dick Whittington" —
 			// is skipped.)
 			st.add(Profanity, normal, h.a, h.b, "Swearing, including disguised spellings, reads as unprofessional and offends some readers.", "Remove the word or rephrase.")
-		} else if g&gProfanityMild.bit() != 0 && st.swearingIntensifier(h) {
+		} else if g.has(gProfanityMild) && st.swearingIntensifier(h) {
 			st.add(Profanity, normal, h.a, h.b, "Swearing (\"bloody\" as an intensifier) reads as unprofessional and offends some readers.", "Remove the word or rephrase.")
-		} else if g&gProfanityMild.bit() != 0 {
+		} else if g.has(gProfanityMild) {
 			st.add(Profanity, weak, h.a, h.b, "Mild swearing: fine in conversation, but check the tone for an official post.", "Consider a plainer word.")
 		}
-		if g&(gInsult.bit()|gInsultWeak.bit()) != 0 {
+		if g.has(gInsult) || g.has(gInsultWeak) {
 			s.insultRule(st, h)
 		}
-		if g&gAbusePhrase.bit() != 0 {
+		if g.has(gAbusePhrase) {
 			st.add(Abuse, normal, h.a, h.b, "Mocks or demeans the people we serve or work with.", "Remove it; describe the situation, not the people.")
 		}
-		if g&gSlur.bit() != 0 {
+		if g.has(gSlur) {
 			st.add(Discrimination, strong, h.a, h.b, "A slur against a protected group.", "Remove the word.")
 		}
-		if g&gDiscriminationPhrase.bit() != 0 {
+		if g.has(gDiscriminationPhrase) {
 			st.add(Discrimination, normal, h.a, h.b, "A derogatory generalisation about a protected group.", "Remove it; talk about the service, not who uses it.")
 		}
-		if g&gProtected.bit() != 0 {
+		if g.has(gProtected) {
 			if o, ok := st.near(h, gDerogatory, 12, 0, true); ok {
 				st.addSpan(Discrimination, normal, h, o, "Generalises negatively about a protected group (race, religion, disability, sex, sexual orientation, gender identity or age).", "Remove the generalisation; describe individual behaviour or the service only.")
+			} else if o, ok := st.stereotype(h); ok {
+				st.addSpan(Discrimination, normal, h, o, "A stereotype: says a whole protected group (race, religion, disability, sex, sexual orientation, gender identity or age) behaves badly.", "Remove the generalisation; describe individual behaviour or the service only.")
 			}
 		}
-		if g&gThreatPhrase.bit() != 0 && !st.safeThreatObject(h) {
+		if g.has(gVeiledCue) {
+			// "it'd be a shame if something happened to your van": harm
+			// hinted at as a possibility is still a threat.
+			if o, ok := st.near(h, gHarmEvent, 10, 1, true); ok {
+				st.addSpan(Threat, normal, h, o, "A veiled threat: hints that harm could come to someone or their property.", "Remove it; if it came from a resident, follow the threats procedure.")
+			}
+		}
+		if g.has(gSurveilCue) {
+			s.surveilRule(st, h)
+		}
+		if g.has(gLurk) {
+			s.lurkRule(st, h)
+		}
+		if g.has(gDisciplinary) && !incoming {
+			s.disciplinaryRule(st, h)
+		}
+		if g.has(gThreatPhrase) && !st.safeThreatObject(h) {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
-		if g&gViolent.bit() != 0 {
+		if g.has(gViolent) {
 			_, safe := st.near(h, gSafeObject, 1, 1, true)
 			if !safe {
 				_, safe = st.near(h, gPhotoContext, 12, 0, true)
@@ -277,27 +332,27 @@ func (s *Screener) applyRules(st *scanState) {
 				}
 			}
 		}
-		if g&gWeapon.bit() != 0 {
+		if g.has(gWeapon) {
 			if o, ok := st.near(h, gTargetMark, 12, 0, true); ok {
 				st.addSpan(Threat, normal, h, o, "Names a weapon or the means of arson as meant for someone.", "Remove it; if it came from a resident, follow the threats procedure.")
 			}
 		}
-		if g&gMarking.bit() != 0 {
+		if g.has(gMarking) {
 			st.add(Confidential, normal, h.a, h.b, "A protective marking: this material is not for publication.", "Do not post it; check with the information owner.")
 		}
-		if g&gConfidentialPhrase.bit() != 0 {
+		if g.has(gConfidentialPhrase) {
 			st.add(Confidential, normal, h.a, h.b, "Internal, embargoed or unannounced material.", "Wait until it is formally published, then link to that.")
 		}
-		if g&gKeyLocation.bit() != 0 && !st.advisedAgainst(h) {
+		if g.has(gKeyLocation) && !st.advisedAgainst(h) {
 			st.add(Confidential, normal, h.a, h.b, "Says where a door key is hidden: anyone reading it could get in.", "Remove it; share access arrangements privately.")
 		}
-		if g&gCredential.bit() != 0 {
+		if g.has(gCredential) {
 			s.credentialRule(st, h)
 		}
-		if g&gPoliticalPhrase.bit() != 0 {
+		if g.has(gPoliticalPhrase) {
 			st.add(Political, normal, h.a, h.b, "Electioneering: an official account must not ask people to vote for anyone.", "Remove it; official accounts stay politically neutral.")
 		}
-		if g&gParty.bit() != 0 {
+		if g.has(gParty) {
 			if o, ok := st.near(h, gPromo, 10, 0, true); ok {
 				st.addSpan(Political, normal, h, o, "Promotes or attacks a political party; official accounts must be politically neutral.", "Remove the party reference; describe the council's decision instead.")
 			} else {
@@ -307,17 +362,17 @@ func (s *Screener) applyRules(st *scanState) {
 		if st.preElection {
 			s.preElectionRule(st, h)
 		}
-		if !incoming && g&(gProfanity.bit()|gProfanityStrong.bit()) != 0 {
+		if !incoming && (g.has(gProfanity) || g.has(gProfanityStrong)) {
 			// Swearing about the rota, the shift or the workload is
 			// contempt for the job, not just bad language.
 			if o, ok := st.near(h, gWorkCue, 14, 0, true); ok {
 				st.addSpan(Disaffection, normal, h, o, "Swears about the job or the workload in public.", "Keep it off official and public channels; talk to your manager instead.")
 			}
 		}
-		if g&gDisaffection.bit() != 0 {
+		if g.has(gDisaffection) {
 			st.add(Disaffection, normal, h.a, h.b, "Broadcasts contempt for the job or employer, or lack of motivation.", "Keep it off official and public channels; talk to your manager instead.")
 		}
-		if g&(gEmployer.bit()|gColleague.bit()) != 0 {
+		if g.has(gEmployer) || g.has(gColleague) {
 			if o, ok := st.near(h, gContempt, 8, 0, true); ok {
 				st.addSpan(Disaffection, normal, h, o, "Shows contempt for the employer or colleagues in public.", "Raise it internally instead of posting it.")
 			}
@@ -325,7 +380,7 @@ func (s *Screener) applyRules(st *scanState) {
 		if incoming {
 			s.safeguardingRule(st, h)
 		}
-		if g&gPersonalPhrase.bit() != 0 {
+		if g.has(gPersonalPhrase) {
 			st.add(PersonalData, normal, h.a, h.b, "Matches a term the organisation treats as personal data.", "Remove it.")
 		}
 	}
@@ -362,7 +417,7 @@ func (st *scanState) safeThreatObject(h hit) bool {
 	// Only an object after the phrase clears it: "home" inside "going
 	// home in a box" is part of the threat.
 	for _, o := range st.hits {
-		if o.a == h.b && o.groups&gSafeObject.bit() != 0 && st.toks[o.a].sent == st.toks[h.a].sent {
+		if o.a == h.b && o.groups.has(gSafeObject) && st.toks[o.a].sent == st.toks[h.a].sent {
 			return !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
 		}
 	}
@@ -379,7 +434,7 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 			}
 		}
 	}
-	strongWord := h.groups&gInsult.bit() != 0
+	strongWord := h.groups.has(gInsult)
 	if !strongWord {
 		// "dyslexic staff are just lazy": a generalisation about a
 		// protected group, which the discrimination rule explains.
@@ -388,7 +443,13 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 		}
 		_, intens := st.near(h, gIntensifier, 1, -1, true)
 		// aimed at people: "these kids are animals", "lazy residents"
-		_, target := st.near(h, gPersonTarget, 6, -1, true)
+		t, target := st.near(h, gPersonTarget, 6, -1, true)
+		if !target {
+			t, target = st.near(h, gAddressee, 6, -1, true)
+		}
+		// Said OF them ("they are vermin", "residents of Fell Road are
+		// parasites"), not something beside them ("they attract vermin").
+		target = target && st.predicates(t, h)
 		if !target {
 			_, target = st.near(h, gPersonTarget, 1, 1, true)
 		}
@@ -398,7 +459,7 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 		}
 	}
 	if o, ok := st.near(h, gColleague, 8, 0, true); ok {
-		if o.groups&gEmployer.bit() != 0 {
+		if o.groups.has(gEmployer) {
 			// "management are clueless": the employer as a body, not
 			// a person, so contempt rather than a personal insult.
 			st.add(Disaffection, normal, h.a, h.b, "Insults the employer in public.", "Raise it internally instead of posting it.")
@@ -481,7 +542,7 @@ func isFunctionWord(w []byte) bool {
 func (s *Screener) preElectionRule(st *scanState, h hit) {
 	g := h.groups
 	named := false
-	if g&gCouncillor.bit() != 0 {
+	if g.has(gCouncillor) {
 		// "Cllr Amy Fox", "Candidate for Westgate, Tim Hale": a name
 		// within a few words after the title.
 		for k := int(h.b); k < len(st.toks) && k < int(h.b)+4 && st.toks[k].sent == st.toks[h.a].sent; k++ {
@@ -495,7 +556,7 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			}
 		}
 	}
-	if g&gOfficial.bit() != 0 {
+	if g.has(gOfficial) {
 		named = true
 	}
 	if named {
@@ -513,7 +574,7 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			st.add(Political, weak, h.a, h.b, "Pre-election period: take care when naming councillors or candidates.", "Attribute decisions to the council, not to individuals.")
 		}
 	}
-	if g&gControversial.bit() != 0 {
+	if g.has(gControversial) {
 		if o, ok := st.near(h, gPromo, 10, 0, true); ok {
 			st.addSpan(Political, normal, h, o, "Pre-election period: promotes or attacks a controversial proposal.", "Stick to factual service information until after the election.")
 		}
@@ -527,11 +588,11 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 	if st.aboutAnimal(h) {
 		return // "our cat hasn't come home"
 	}
-	if h.groups&gSafeguardPhrase.bit() != 0 {
+	if h.groups.has(gSafeguardPhrase) {
 		st.add(Safeguarding, normal, h.a, h.b, "Suggests someone may be at risk of harm.", sug)
 		return
 	}
-	if h.groups&gHarm.bit() != 0 {
+	if h.groups.has(gHarm) {
 		// "my step-dad keeps hitting my mum": harm with a family member,
 		// partner or vulnerable person in the same sentence.
 		o, ok := st.near(h, gHousehold, 12, 0, true)
@@ -543,7 +604,7 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 			return
 		}
 	}
-	if h.groups&gGiftOffer.bit() != 0 {
+	if h.groups.has(gGiftOffer) {
 		// "a man keeps offering lifts to girls": an adult named before
 		// the offer and a child after it.
 		if m, ok := st.near(h, gAdultMan, 8, -1, true); ok {
@@ -553,7 +614,7 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 			}
 		}
 	}
-	if h.groups&gAtRisk.bit() != 0 {
+	if h.groups.has(gAtRisk) {
 		if _, ok := st.near(h, gReassure, 6, 0, true); ok {
 			return
 		}
@@ -590,4 +651,129 @@ func (st *scanState) meetBefore(h hit, w int32) int32 {
 		}
 	}
 	return -1
+}
+
+// stereotype: a protected group, a word that speaks of all of them
+// ("always", "typical of", "they're all the same") and a negative trait
+// ("faking it", "no idea", "can't be trusted") in one sentence. Each alone
+// is ordinary; together they say the whole group behaves badly.
+func (st *scanState) stereotype(h hit) (hit, bool) {
+	if !st.has(gGeneraliser) || !st.has(gTrait) {
+		return hit{}, false
+	}
+	// The generalising word may be part of the group ("anyone over 60",
+	// "people like them"), but the trait must be a phrase of its own:
+	// "don't speak English" names a group rather than saying it lacks
+	// something, and "never pay" needs another word that makes it about
+	// all of them.
+	for _, gen := range st.hits {
+		if !gen.groups.has(gGeneraliser) || st.toks[gen.a].sent != st.toks[h.a].sent {
+			continue
+		}
+		if gap := max(gen.a-h.b, h.a-gen.b); gap > 10 {
+			continue
+		}
+		if o, ok := st.apart(h, gTrait, 12, gen); ok {
+			return o, true
+		}
+	}
+	return hit{}, false
+}
+
+// apart returns a hit in group g in h's sentence, within window words of
+// it, that overlaps neither h nor other.
+func (st *scanState) apart(h hit, g group, window int32, other hit) (hit, bool) {
+	for _, o := range st.hits {
+		if !o.groups.has(g) || o.a < h.b && h.a < o.b || o.a < other.b && other.a < o.b {
+			continue
+		}
+		if st.toks[o.a].sent != st.toks[h.a].sent {
+			continue
+		}
+		if gap := max(o.a-h.b, h.a-o.b); gap <= window {
+			return o, true
+		}
+	}
+	return hit{}, false
+}
+
+// surveilRule: "I know where you live", "I've seen your kids at the
+// primary": telling someone, or someone's staff, that their routine is known
+// is intimidation. The watcher's cue must be followed by the person (you,
+// your, he, that officer) and by what is known about them (where they live,
+// park, finish, their children), so "I know where the fly-tippers park" is
+// a report, not a threat.
+func (s *Screener) surveilRule(st *scanState, h hit) {
+	if _, ok := st.near(h, gAddressee, 4, 1, true); !ok {
+		return
+	}
+	if o, ok := st.near(h, gRoutine, 8, 1, true); ok {
+		st.addSpan(Threat, normal, h, o, "Intimidation: tells someone their home, routine or family is being watched.", "Remove it; if it came from a resident, follow the threats procedure.")
+	}
+}
+
+// disciplinaryRule: a member of staff named (or pointed at) beside their
+// disciplinary, investigation or sickness matter is a confidential HR
+// detail, whether or not anything is marked. A policy about such matters
+// ("our disciplinary procedure") names no one.
+func (s *Screener) disciplinaryRule(st *scanState, h hit) {
+	named := false
+	for i := max(0, int(h.a)-10); i < len(st.toks) && i < int(h.b)+10 && !named; i++ {
+		// "Dave from highways got a final warning": a name may open the
+		// sentence here, because the matter itself is the evidence.
+		named = (i < int(h.a) || i >= int(h.b)) && st.toks[i].sent == st.toks[h.a].sent &&
+			st.isNameLoose(i) && !st.inGroup(i, gTitle)
+	}
+	if !named {
+		_, named = st.near(h, gColleague, 10, 0, true)
+	}
+	if !named {
+		_, named = st.near(h, gAddressee, 10, 0, true)
+	}
+	if !named {
+		return
+	}
+	for k := h.b; k < int32(len(st.toks)) && k < h.b+3; k++ {
+		switch string(st.word(int(k))) {
+		case "policy", "procedure", "procedures", "process", "guidance", "rules", "training":
+			return
+		}
+	}
+	st.add(Confidential, normal, h.a, h.b, "A member of staff's disciplinary, investigation or absence matter: confidential HR information.", "Remove it; HR matters are never shared in public.")
+}
+
+// lurkRule: "I'll be waiting outside your office", "I'll be outside the
+// school for that head teacher": lying in wait for a person. Waiting for a
+// reply, a bus or a collection is not.
+func (s *Screener) lurkRule(st *scanState, h hit) {
+	o, ok := st.near(h, gAddressee, 8, 1, true)
+	if !ok {
+		return
+	}
+	if int(o.b) < len(st.toks) {
+		switch string(st.word(int(o.b))) {
+		case "reply", "replies", "response", "answer", "call", "email", "letter", "decision", "update", "refund", "payment", "text", "message", "delivery", "parcel":
+			return
+		}
+	}
+	st.addSpan(Threat, normal, h, o, "Says they will lie in wait for someone.", "Remove it; if it came from a resident, follow the threats procedure.")
+}
+
+// predicates reports whether the words between a person (t) and a word
+// after it (h) say what the person is: nothing between them ("lazy
+// residents" read backwards, "residents: parasites"), or a copula or
+// "like" among them ("these kids are animals", "acting like animals").
+func (st *scanState) predicates(t, h hit) bool {
+	if h.a <= t.b {
+		return true
+	}
+	for k := t.b; k < h.a; k++ {
+		switch string(st.word(int(k))) {
+		case "is", "are", "was", "were", "be", "being", "been", "hes", "shes", "theyre", "youre", "im", "its",
+			"like", "such", "what", "proper", "acting", "act", "behave", "behaving", "look", "looks", "looked", "sound", "sounds",
+			"complete", "absolute", "total", "utter", "right", "real", "bunch", "lot", "load", "pack", "nothing", "but":
+			return true
+		}
+	}
+	return st.toks[t.b-1].flags&tfColonAfter != 0
 }

@@ -55,7 +55,7 @@ func (lx *lexicon) stretchedSwear(orig, squeezed []byte, dst []int32) []int32 {
 	}
 	for _, id := range lx.maskable {
 		e := &lx.entries[id]
-		if e.groups&gProfanityStrong.bit() == 0 {
+		if !e.groups.has(gProfanityStrong) {
 			continue
 		}
 		if w := e.elems[0].word; len(w) > len(squeezed) && w[:len(squeezed)] == string(squeezed) {

@@ -197,6 +197,21 @@ func (tx *Tx) writeRevision(ctx context.Context, n signpost.Notice) error {
 	return nil
 }
 
+// CheckNoticeInput checks content as CreateNotice would, without
+// publishing it: the fields, and that every place and channel exists. The
+// workflow checks drafts with it, so an author learns of a mistake when
+// saving rather than when publishing.
+func (tx *Tx) CheckNoticeInput(ctx context.Context, in signpost.NoticeInput) error {
+	in.Places, in.Channels = dedupePlaces(in.Places), dedupeNames(in.Channels)
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkPlaces(ctx, in.Places); err != nil {
+		return err
+	}
+	return tx.checkChannels(ctx, in.Channels)
+}
+
 // checkChannels reports the first channel name not in the channels table.
 func (tx *Tx) checkChannels(ctx context.Context, names []string) error {
 	for _, name := range names {

@@ -116,6 +116,9 @@ func (db *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{string(db.engine) + "_read": db.read, string(db.engine) + "_write": db.write}
 }
 
+// Now is the database's clock, as transactions stamp rows with it.
+func (db *DB) Now() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
 // SetClock replaces the clock used for timestamps; tests use it.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
 

@@ -36,6 +36,8 @@ type ChannelConfig struct {
 	Username   string `json:"username,omitempty"`   // email
 	From       string `json:"from,omitempty"`       // email
 	SiteURL    string `json:"site_url,omitempty"`   // email: residents' site, for unsubscribe links
+	IMAP       string `json:"imap,omitempty"`       // email: host:port of the monitored mailbox residents write to
+	Mailbox    string `json:"mailbox,omitempty"`    // email: its folder (default INBOX)
 	URL        string `json:"url,omitempty"`        // webhook
 }
 
@@ -82,7 +84,13 @@ func Build(name string, typ channel.Type, cfg ChannelConfig, token string, n Net
 		if n.Subscribers != nil {
 			subs = n.Subscribers(name)
 		}
-		return email.New(email.Config{Addr: cfg.SMTP, Username: cfg.Username, Password: token, From: cfg.From, Subscribers: subs,
+		var inbox *email.MailboxConfig
+		if cfg.IMAP != "" {
+			// The monitored mailbox is the same account as the SMTP
+			// sender, as with every mail provider's own client.
+			inbox = &email.MailboxConfig{Addr: cfg.IMAP, Username: cfg.Username, Password: token, Mailbox: cfg.Mailbox, Dial: n.Dial}
+		}
+		return email.New(email.Config{Addr: cfg.SMTP, Username: cfg.Username, Password: token, From: cfg.From, Subscribers: subs, Inbox: inbox,
 			// Subscriptions will supply per-address signed links; until
 			// then the link goes to where residents manage them.
 			Unsubscribe: func(string) string { return site + "/subscriptions" },

@@ -52,13 +52,17 @@ type Config struct {
 	// Hostname is sent in EHLO; default "localhost".
 	Hostname string
 	Now      func() time.Time
+	// Inbox, when set, is the monitored mailbox residents write to,
+	// read over IMAP; replies to it go out through this channel's SMTP.
+	Inbox *MailboxConfig
 }
 
 // Connector sends to a list of subscribers.
 type Connector struct {
-	cfg  Config
-	from *mail.Address
-	host string
+	cfg   Config
+	from  *mail.Address
+	host  string
+	inbox *Mailbox
 }
 
 // New checks the configuration and returns a connector.
@@ -92,8 +96,17 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Connector{cfg: cfg, from: from, host: host}, nil
+	c := &Connector{cfg: cfg, from: from, host: host}
+	if cfg.Inbox != nil {
+		if c.inbox, err = NewMailbox(*cfg.Inbox); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
+
+// Inbox is the monitored mailbox, or nil when the channel has none.
+func (c *Connector) Inbox() *Mailbox { return c.inbox }
 
 // Publish sends p to every subscriber in one SMTP session. Addresses the
 // server refuses permanently are skipped; the error lists how many.
@@ -201,28 +214,33 @@ func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, prefix stri
 		return "", &channel.Error{Class: channel.ErrPermanent, Code: "recipient", Message: "email: a subscriber address is not valid"}
 	}
 	msg, id := c.message(addr.Address, p, prefix)
+	return id, c.transmit(cl, addr.Address, msg)
+}
+
+// transmit sends one message to one recipient in an open session.
+func (c *Connector) transmit(cl *smtp.Client, to string, msg []byte) error {
 	if err := cl.Mail(c.from.Address); err != nil {
-		return "", classify("mail from", err)
+		return classify("mail from", err)
 	}
-	if err := cl.Rcpt(addr.Address); err != nil {
+	if err := cl.Rcpt(to); err != nil {
 		e := classify("rcpt", err)
 		var ce *channel.Error
 		if errors.As(e, &ce) && ce.Class == channel.ErrPermanent {
 			ce.Code = "recipient"
 		}
-		return "", e
+		return e
 	}
 	w, err := cl.Data()
 	if err != nil {
-		return "", classify("data", err)
+		return classify("data", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		return "", channel.TransportError("email: data", err)
+		return channel.TransportError("email: data", err)
 	}
 	if err := w.Close(); err != nil {
-		return "", classify("end of data", err)
+		return classify("end of data", err)
 	}
-	return id, nil
+	return nil
 }
 
 // message builds one subscriber's message. Header values are cleaned of

@@ -101,7 +101,7 @@ func (c *Connector) Mentions(ctx context.Context, since string) (MentionPage, er
 		}
 		st := n.Status
 		m := Mention{StatusID: st.ID, Visibility: st.Visibility, Acct: st.Account.Acct,
-			DisplayName: st.Account.DisplayName, Text: TextFromHTML(st.Content), CreatedAt: st.CreatedAt}
+			DisplayName: st.Account.DisplayName, Text: channel.TextFromHTML(st.Content), CreatedAt: st.CreatedAt}
 		if st.InReplyToID != nil {
 			m.InReplyToID = *st.InReplyToID
 		}

@@ -50,7 +50,7 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 		"  bluesky:  --identifier HANDLE [--service PDS-URL]          token: app password\n"+
 		"  facebook: --page-id ID                                     token: Page access token\n"+
 		"  x:        (no flags)                                       token: OAuth 2.0 user access token\n"+
-		"  email:    --smtp HOST:PORT --from ADDRESS [--username U] [--site-url URL]   token: SMTP password\n"+
+		"  email:    --smtp HOST:PORT --from ADDRESS [--username U] [--site-url URL] [--imap HOST:PORT [--mailbox FOLDER]]   token: SMTP (and IMAP) password\n"+
 		"  webhook:  --url URL                                        token: signing secret (generated and printed if none given)", env)
 	dsn := addDBFlag(fs)
 	name := fs.String("name", "", "a short name for the channel, e.g. mastodon-main")
@@ -68,6 +68,8 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	fs.StringVar(&cfg.Username, "username", "", "email: SMTP user name")
 	fs.StringVar(&cfg.From, "from", "", "email: sender, e.g. \"Northdale Council <alerts@northdale.gov.uk>\"")
 	fs.StringVar(&cfg.SiteURL, "site-url", "", "email: the residents' site, for unsubscribe links")
+	fs.StringVar(&cfg.IMAP, "imap", "", "email: IMAP server host:port of the mailbox residents write to (993 for TLS, else STARTTLS); read into the inbox")
+	fs.StringVar(&cfg.Mailbox, "mailbox", "", "email: the IMAP folder to read (default INBOX)")
 	fs.StringVar(&cfg.URL, "url", "", "webhook: the receiver's URL")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {

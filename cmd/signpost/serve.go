@@ -20,6 +20,7 @@ import (
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/web"
 )
 
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	purgeDaily := fs.Bool("purge-daily", true, "purge the archive once a day as its retention setting says ('signpost archive retention'; by default it keeps everything)")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	qf := addQueueFlags(fs)
+	scheduleEvery := fs.Duration("schedule-interval", 15*time.Second, "how often to publish notices scheduled for a set time")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -89,6 +91,11 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return err
 	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	desk := publish.NewDesk(db, screener, london, logger)
 	archived := archive.New(db)
 	srv, err := web.NewServer(web.Config{
 		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
@@ -127,6 +134,9 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	// Jobs in flight get the same grace as requests; any left over are
 	// rescued by the next process.
 	g.Go(func() error { return bg.queue.Run(gctx, *shutdown) })
+	// Every server runs the scheduled-publishing loop; claims in the
+	// database make sure each scheduled notice is published once.
+	g.Go(func() error { return desk.Run(gctx, *scheduleEvery) })
 	if *purgeDaily {
 		g.Go(func() error { archived.RunDaily(gctx, logger); return nil })
 	}
@@ -147,24 +157,34 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 }
 
 // demoStaffAccount gives a demo a way into the staff pages: when no account
-// exists yet it creates an admin with a random password and prints it once.
-// A real deployment adds its people with 'signpost user add'.
+// exists yet it creates an admin, an author and an approver, each with a
+// random password printed once, so the approval workflow can be tried with
+// two people. A real deployment adds its people with 'signpost user add'.
 func demoStaffAccount(ctx context.Context, staff *auth.Service, url string) (string, error) {
 	users, err := staff.Users(ctx)
 	if err != nil || len(users) > 0 {
 		return "", err
 	}
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+	note := fmt.Sprintf("Staff pages: %s/staff — sign in as (passwords shown once):\n", url)
+	for _, a := range []struct {
+		email, name string
+		role        auth.Role
+	}{
+		{"demo.admin@northdale.example", "Demo administrator", auth.Admin},
+		{"demo.author@northdale.example", "Demo author", auth.Author},
+		{"demo.approver@northdale.example", "Demo approver", auth.Approver},
+	} {
+		var b [12]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		password := base64.RawURLEncoding.EncodeToString(b[:])
+		if _, err := staff.CreateUser(ctx, "cli:serve --demo", auth.NewUser{Email: a.email, Name: a.name, Role: a.role, Password: password}); err != nil {
+			return "", fmt.Errorf("demo staff account: %w", err)
+		}
+		note += fmt.Sprintf("  %-9s %s  %s\n", a.role, a.email, password)
 	}
-	password := base64.RawURLEncoding.EncodeToString(b[:])
-	const email = "demo.admin@northdale.example"
-	if _, err := staff.CreateUser(ctx, "cli:serve --demo", auth.NewUser{Email: email, Name: "Demo administrator",
-		Role: auth.Admin, Password: password}); err != nil {
-		return "", fmt.Errorf("demo staff account: %w", err)
-	}
-	return fmt.Sprintf("Staff pages: %s/staff — sign in as %s with password %s (shown once)\n", url, email, password), nil
+	return note, nil
 }
 
 // pruneSessions deletes expired sessions and stale sign-in throttles hourly.

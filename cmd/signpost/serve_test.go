@@ -135,7 +135,7 @@ func startServe(t *testing.T, c *cli, args ...string) (base string, stop func() 
 	}
 }
 
-func TestServeDemoCreatesOneStaffAccount(t *testing.T) {
+func TestServeDemoCreatesStaffAccountsOnce(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	base, stop := startServe(t, c, "--demo", "--addr", "127.0.0.1:0")
@@ -147,9 +147,11 @@ func TestServeDemoCreatesOneStaffAccount(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("sign-in page: %d", resp.StatusCode)
 	}
-	lines := stop()
-	if len(lines) == 0 || !strings.Contains(lines[0], "sign in as demo.admin@northdale.example with password ") {
-		t.Fatalf("demo printed no staff account: %q", lines)
+	printed := strings.Join(stop(), "\n")
+	for _, want := range []string{"admin     demo.admin@northdale.example  ", "author    demo.author@northdale.example  ", "approver  demo.approver@northdale.example  "} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("demo did not print the %q account: %q", strings.Fields(want)[0], printed)
+		}
 	}
 	// A second start finds the account and prints no password.
 	_, stop = startServe(t, c, "--demo", "--addr", "127.0.0.1:0")
@@ -159,7 +161,9 @@ func TestServeDemoCreatesOneStaffAccount(t *testing.T) {
 		}
 	}
 	out := c.must("user", "list")
-	if strings.Count(out, "demo.admin@northdale.example") != 1 {
-		t.Errorf("user list: %q", out)
+	for _, email := range []string{"demo.admin@northdale.example", "demo.author@northdale.example", "demo.approver@northdale.example"} {
+		if strings.Count(out, email) != 1 {
+			t.Errorf("user list has %s %d times: %q", email, strings.Count(out, email), out)
+		}
 	}
 }

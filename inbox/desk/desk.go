@@ -50,9 +50,11 @@ type Config struct {
 	Places   signpost.PlaceStore
 	Notices  signpost.NoticeStore
 	Screener *risk.Screener
-	// Enqueue hands a queued reply to the reply worker; nil leaves
-	// queued replies for RequeuePending.
-	Enqueue func(ctx context.Context, replyID int64) error
+	// Enqueue queues the reply worker's job inside the transaction that
+	// stores (or approves) the reply, so the job exists exactly when the
+	// reply does; EnqueueWith makes one from the serve command's queue.
+	// Nil leaves replies queued and unsent.
+	Enqueue func(ctx context.Context, tx *store.Tx, replyID int64) error
 	// Mailer sends the duty officer's alerts; nil means no alerts are
 	// sent (and the serve command refuses a duty officer without it).
 	Mailer Mailer
@@ -142,15 +144,17 @@ func (d *Desk) Reply(ctx context.Context, actor string, conversationID int64, te
 		if err := tx.AddReply(ctx, &r); err != nil {
 			return err
 		}
+		if r.State == inbox.ReplyQueued {
+			if err := d.enqueue(ctx, tx, r.ID); err != nil {
+				return err
+			}
+		}
 		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: ActionReply, Target: conversationTarget(conversationID),
 			After: map[string]any{"reply": r.ID, "state": r.State, "flags": r.Flags, "notice": noticeID, "length": len(text)}})
 		return err
 	})
 	if err != nil {
 		return inbox.Reply{}, err
-	}
-	if r.State == inbox.ReplyQueued {
-		d.enqueue(ctx, r.ID)
 	}
 	return r, nil
 }
@@ -163,34 +167,14 @@ func joinCategories(cs []risk.Category) string {
 	return strings.Join(out, ", ")
 }
 
-// enqueue hands a reply to the worker. A failure is logged, not returned:
-// the reply is stored as queued and RequeuePending hands it over later.
-func (d *Desk) enqueue(ctx context.Context, id int64) {
+func (d *Desk) enqueue(ctx context.Context, tx *store.Tx, id int64) error {
 	if d.cfg.Enqueue == nil {
-		return
+		return nil
 	}
-	if err := d.cfg.Enqueue(ctx, id); err != nil {
-		d.log.Warn("inbox: queue reply failed; it will be queued again", "reply", id, "err", err)
+	if err := d.cfg.Enqueue(ctx, tx, id); err != nil {
+		return fmt.Errorf("queue reply %d: %w", id, err)
 	}
-}
-
-// RequeuePending hands every queued reply to the worker again; the job's
-// uniqueness makes repeats harmless. It covers a crash between storing a
-// reply and queueing it.
-func (d *Desk) RequeuePending(ctx context.Context) (int, error) {
-	if d.cfg.Enqueue == nil {
-		return 0, nil
-	}
-	rs, err := d.cfg.DB.RepliesInState(ctx, inbox.ReplyQueued)
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range rs {
-		if err := d.cfg.Enqueue(ctx, r.ID); err != nil {
-			return 0, fmt.Errorf("requeue reply %d: %w", r.ID, err)
-		}
-	}
-	return len(rs), nil
+	return nil
 }
 
 // Decide approves or rejects a reply held for approval. The person who
@@ -208,6 +192,11 @@ func (d *Desk) Decide(ctx context.Context, actor string, replyID int64, approve 
 		if err := tx.DecideReply(ctx, replyID, approve, actor); err != nil {
 			return err
 		}
+		if approve {
+			if err := d.enqueue(ctx, tx, replyID); err != nil {
+				return err
+			}
+		}
 		action := ActionReject
 		if approve {
 			action = ActionApprove
@@ -222,9 +211,6 @@ func (d *Desk) Decide(ctx context.Context, actor string, replyID int64, approve 
 	})
 	if err != nil {
 		return inbox.Reply{}, err
-	}
-	if approve {
-		d.enqueue(ctx, replyID)
 	}
 	return r, nil
 }
@@ -474,13 +460,11 @@ func (d *Desk) Run(ctx context.Context, interval, keep time.Duration, anonymise 
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
 	housekeeping := func() {
-		if _, err := d.RequeuePending(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn("inbox: requeue replies failed", "err", err)
+		if keep <= 0 {
+			return
 		}
-		if keep > 0 {
-			if _, err := d.Purge(ctx, "system:inbox-retention", keep, anonymise, time.Now()); err != nil && ctx.Err() == nil {
-				d.log.Error("inbox: retention failed", "err", err)
-			}
+		if _, err := d.Purge(ctx, "system:inbox-retention", keep, anonymise, time.Now()); err != nil && ctx.Err() == nil {
+			d.log.Error("inbox: retention failed", "err", err)
 		}
 	}
 	housekeeping()

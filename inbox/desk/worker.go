@@ -12,6 +12,7 @@ import (
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/delivery"
 	"github.com/signpost-uk/signpost/inbox"
+	"github.com/signpost-uk/signpost/jobs"
 	"github.com/signpost-uk/signpost/store"
 )
 
@@ -27,8 +28,7 @@ type ReplyArgs struct {
 func (ReplyArgs) Kind() string { return "signpost_inbox_reply" }
 
 // InsertOpts makes the job unique per reply in every state, so queueing a
-// reply again (RequeuePending after a crash, a double click) never sends
-// it twice.
+// reply again never sends it twice.
 func (ReplyArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: ReplyQueue, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
@@ -166,10 +166,10 @@ func (w *ReplyWorker) fail(ctx context.Context, r inbox.Reply, channelName strin
 	return err
 }
 
-// Enqueuer returns Config.Enqueue for a River client.
-func Enqueuer[TTx any](c *river.Client[TTx]) func(ctx context.Context, replyID int64) error {
-	return func(ctx context.Context, replyID int64) error {
-		_, err := c.Insert(ctx, ReplyArgs{ReplyID: replyID}, nil)
+// EnqueueWith returns Config.Enqueue for the serve command's job queue.
+func EnqueueWith(q *jobs.Queue) func(ctx context.Context, tx *store.Tx, replyID int64) error {
+	return func(ctx context.Context, tx *store.Tx, replyID int64) error {
+		_, err := q.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: ReplyArgs{ReplyID: replyID}}})
 		return err
 	}
 }

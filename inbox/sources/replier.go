@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/bluesky"
+	"github.com/signpost-uk/signpost/channel/email"
 	"github.com/signpost-uk/signpost/channel/facebook"
 	"github.com/signpost-uk/signpost/channel/mastodon"
 	"github.com/signpost-uk/signpost/inbox"
@@ -32,6 +34,9 @@ type ReplyLog interface {
 // Message-ID derived from the key (at least once: receivers may drop the
 // repeat).
 type Replier struct {
+	// Channels finds the e-mail channel whose monitored mailbox answers
+	// for the inbox's "email" and "form" channels.
+	Channels   ChannelLister
 	Connectors ConnectorSource
 	Log        ReplyLog
 }
@@ -53,7 +58,12 @@ func (rp *Replier) Reply(ctx context.Context, channelName string, r inbox.Outgoi
 	if send.ExternalID != "" {
 		return send.ExternalID, nil
 	}
-	conn, err := rp.Connectors.Get(ctx, channelName)
+	var conn channel.Connector
+	if channelName == inbox.ChannelEmail || channelName == inbox.ChannelForm {
+		conn, err = rp.mailboxChannel(ctx)
+	} else {
+		conn, err = rp.Connectors.Get(ctx, channelName)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -74,6 +84,8 @@ func (rp *Replier) Reply(ctx context.Context, channelName string, r inbox.Outgoi
 		} else {
 			id, err = c.ReplyToComment(ctx, r.InReplyTo, r.Text, retry)
 		}
+	case *email.Connector:
+		id, err = rp.replyByEmail(ctx, c, channelName, r, send.FirstAt)
 	default:
 		return "", channel.Permanent("channel %s cannot send replies", channelName)
 	}
@@ -86,4 +98,57 @@ func (rp *Replier) Reply(ctx context.Context, channelName string, r inbox.Outgoi
 		return "", fmt.Errorf("reply sent as %s but not recorded: %w", id, err)
 	}
 	return id, nil
+}
+
+// mailboxChannel returns the connector of the e-mail channel with a
+// monitored mailbox.
+func (rp *Replier) mailboxChannel(ctx context.Context) (channel.Connector, error) {
+	chans, err := rp.Channels.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range chans {
+		if c.Type != string(channel.Email) {
+			continue
+		}
+		conn, err := rp.Connectors.Get(ctx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ec, ok := conn.(*email.Connector); ok && ec.Inbox() != nil {
+			return ec, nil
+		}
+	}
+	return nil, channel.Permanent("no e-mail channel has a monitored mailbox to answer from (signpost channel add email --imap …)")
+}
+
+// replyByEmail answers an e-mail threaded under it, with the subject and
+// references read from the mailbox, or an enquiry-form message as a new
+// e-mail.
+func (rp *Replier) replyByEmail(ctx context.Context, c *email.Connector, channelName string, r inbox.OutgoingReply, first time.Time) (string, error) {
+	if r.To == "" {
+		return "", channel.Permanent("reply: no e-mail address to answer")
+	}
+	m := email.ReplyMail{Key: r.Key, To: r.To, Text: r.Text, Date: first, Subject: "Your enquiry"}
+	if channelName == inbox.ChannelForm {
+		return c.Reply(ctx, m)
+	}
+	if strings.HasPrefix(r.InReplyTo, "uid:") {
+		// The message had no Message-ID to thread under.
+		return c.Reply(ctx, m)
+	}
+	m.InReplyTo = r.InReplyTo
+	if mb := c.Inbox(); mb != nil {
+		orig, ok, err := mb.Find(ctx, r.InReplyTo)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			m.Subject, m.References = orig.Subject, orig.References
+		}
+	}
+	if len(m.References) == 0 && r.ThreadRef != "" && r.ThreadRef != r.InReplyTo {
+		m.References = []string{r.ThreadRef}
+	}
+	return c.Reply(ctx, m)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/bluesky"
+	"github.com/signpost-uk/signpost/channel/email"
 	"github.com/signpost-uk/signpost/channel/mastodon"
 	"github.com/signpost-uk/signpost/inbox"
 )
@@ -38,10 +39,11 @@ type Cursors interface {
 
 // Result is what one poll of one source did.
 type Result struct {
-	Source string // e.g. mastodon:northdale
-	Read   int    // messages read from the network
-	New    int    // of which the store did not have yet
-	Err    error
+	Source  string // e.g. mastodon:northdale
+	Read    int    // messages read from the network
+	New     int    // of which the store did not have yet
+	Skipped int    // unreadable mail and automatic replies, passed over
+	Err     error
 }
 
 // poller reads one source from its cursor to now.
@@ -159,13 +161,18 @@ func (p blueskyPoller) poll(ctx context.Context, sink Sink, cursors Cursors) (Re
 
 // pollerFor returns the poller for a channel's connector, or nil when the
 // channel has nothing to poll (Facebook pushes by webhook; X and webhooks
-// receive nothing).
+// receive nothing; e-mail channels only when they have a monitored
+// mailbox).
 func pollerFor(name string, conn channel.Connector) poller {
 	switch c := conn.(type) {
 	case *mastodon.Connector:
 		return mastodonPoller{channel: name, conn: c}
 	case *bluesky.Connector:
 		return blueskyPoller{channel: name, conn: c}
+	case *email.Connector:
+		if mb := c.Inbox(); mb != nil {
+			return mailboxPoller{channel: name, mb: mb}
+		}
 	}
 	return nil
 }
