@@ -36,10 +36,13 @@ func addQueueFlags(fs *flag.FlagSet) *queueFlags {
 
 // background is the job queue and what feeds it.
 type background struct {
-	queue *jobs.Queue
+	queue      *jobs.Queue
+	dispatcher *delivery.Dispatcher
 }
 
-// openBackground registers every feature's workers on one River client.
+// openBackground registers every feature's workers on one River client
+// and builds the dispatcher that turns published revisions into
+// deliveries.
 func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags) (*background, error) {
 	if *qf.workers < 1 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
@@ -86,7 +89,7 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if err != nil {
 		return nil, err
 	}
-	return &background{queue: q}, nil
+	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger)}, nil
 }
 
 // noKeys stands in for the keyring when SIGNPOST_SECRET_KEY is missing or

@@ -140,6 +140,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	if *purgeDaily {
 		g.Go(func() error { archived.RunDaily(gctx, logger); return nil })
 	}
+	g.Go(func() error { return bg.dispatcher.Run(gctx) })
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
