@@ -30,15 +30,21 @@ func (s *Screener) campaigning(st *scanState) {
 // appearance publicity — unless the post is a notice of nominations or
 // results, which must name candidates.
 func (st *scanState) publicityFor() bool {
-	if st.has(gElectoral) {
-		for i := range st.toks {
-			switch string(st.word(i)) {
-			case "nominated", "nomination", "nominations", "declared", "results", "result", "count", "standing", "elected":
-				return false
-			}
+	return st.has(gPromo) || st.has(gElectoral) || st.has(gCampaign)
+}
+
+// resultsNotice: an election notice about nominations or results.
+func (st *scanState) resultsNotice() bool {
+	if !st.has(gElectoral) {
+		return false
+	}
+	for i := range st.toks {
+		switch string(st.word(i)) {
+		case "nominated", "nomination", "nominations", "declared", "results", "result", "count", "standing", "turnout":
+			return true
 		}
 	}
-	return st.has(gPromo) || st.has(gElectoral) || st.has(gCampaign)
+	return false
 }
 
 // crossNextToName: "put your cross next to Lucy Grant" asks for a vote for

@@ -400,7 +400,23 @@ func (st *scanState) isName(i int) bool {
 			return false
 		}
 	}
-	return !isCommonCapital(st.word(i))
+	return !isCommonCapital(st.word(i)) && !brandCase(st.text[t.start:t.end])
+}
+
+// brandCase: a capital inside the word that is not a Mc/Mac/O' prefix
+// ("YouTube", "WhatsApp", "PayPal") marks a brand, not a person's name.
+func brandCase(w string) bool {
+	for k := 1; k < len(w); k++ {
+		if !isUpper(w[k]) || isUpper(w[k-1]) {
+			continue
+		}
+		p := w[:k]
+		if p == "Mc" || p == "Mac" || p == "O" || p == "D" || p == "Fitz" || p == "De" || p == "Le" || p == "La" || p == "Di" || p == "Du" || p == "Van" || p == "Von" || w[k-1] == '-' || w[k-1] == '\'' {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // isNameLoose also accepts a capitalised word at the start of a sentence
@@ -412,10 +428,20 @@ func (st *scanState) isNameLoose(i int) bool {
 	}
 	// A sentence that opens with a word and then "my", "the", "your" is
 	// an order ("Refuse my son's EHCP…"), not a name.
-	if t.flags&tfSentStart != 0 && i+1 < len(st.toks) && isDeterminer(st.word(i+1)) {
+	if t.flags&tfSentStart != 0 && i+1 < len(st.toks) && (isDeterminer(st.word(i+1)) || pluralVerb(st.word(i+1))) {
 		return false
 	}
-	return !isCommonCapital(st.word(i))
+	return !isCommonCapital(st.word(i)) && !brandCase(st.text[t.start:t.end])
+}
+
+// pluralVerb: "Carers have…", "Parents are…": a plural noun opens the
+// sentence, where a person's name would take "has" or "is".
+func pluralVerb(w []byte) bool {
+	switch string(w) {
+	case "have", "are", "were", "do", "dont", "say", "keep", "need":
+		return true
+	}
+	return false
 }
 
 func isDeterminer(w []byte) bool {
@@ -702,11 +728,29 @@ func webmail(d string) bool {
 	return false
 }
 
+// genericMailbox: a role address ("info@", "press.office@",
+// "parks-team@"), every part of which is a generic word.
 func genericMailbox(local string) bool {
+	parts := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '-' || r == '_' })
+	if len(parts) > 1 {
+		for _, p := range parts {
+			if !genericMailboxWord(p) {
+				return false
+			}
+		}
+		return true
+	}
+	return genericMailboxWord(local)
+}
+
+func genericMailboxWord(local string) bool {
 	switch local {
 	case "info", "enquiries", "enquiry", "hello", "contact", "admin", "office", "bookings", "booking", "help",
 		"support", "sales", "press", "media", "news", "team", "reception", "customerservices", "feedback",
-		"complaints", "noreply", "no-reply", "events", "general", "mail", "post", "accounts", "membership":
+		"complaints", "noreply", "no-reply", "events", "general", "mail", "post", "accounts", "membership",
+		"no", "reply", "comms", "communications", "marketing", "digital", "web", "social", "socialmedia",
+		"customer", "customers", "services", "service", "parks", "planning", "licensing", "housing", "waste",
+		"recycling", "library", "libraries", "council", "hr", "it", "finance", "payroll", "desk", "centre", "hub":
 		return true
 	}
 	return false

@@ -15,6 +15,7 @@ func (s *Screener) refineHits(st *scanState) {
 	if st.present.hasAny(rudeGroups.minus(setOf(gProfanityStrong))) {
 		clearPlaceNames(st)
 	}
+	oathHits(st)
 	if st.opts.Context != Incoming {
 		s.capitalParties(st)
 	}
@@ -95,12 +96,17 @@ func placeFeature(w []byte) bool {
 func (s *Screener) capitalParties(st *scanState) {
 	for i := range st.toks {
 		t := st.toks[i]
-		if t.flags&tfCap == 0 || t.flags&(tfAllCaps|tfSentStart) != 0 {
+		if t.flags&tfCap == 0 || t.flags&tfAllCaps != 0 {
 			continue
 		}
 		switch string(st.word(i)) {
-		case "reform", "independents", "reformers":
+		case "reform", "independents", "reformers", "greens":
 		default:
+			continue
+		}
+		// At the start of a sentence only a party does things: "Reform
+		// would close…", not "Reform is overdue".
+		if t.flags&tfSentStart != 0 && (i+1 >= len(st.toks) || !partyVerb(st.word(i+1))) {
 			continue
 		}
 		if i > 0 && st.toks[i-1].flags&tfCap != 0 && st.toks[i-1].flags&tfSentStart == 0 {
@@ -118,6 +124,15 @@ func (s *Screener) capitalParties(st *scanState) {
 		st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: setOf(gParty)})
 		st.present = st.present.union(setOf(gParty))
 	}
+}
+
+func partyVerb(w []byte) bool {
+	switch string(w) {
+	case "would", "will", "wont", "wants", "want", "plan", "plans", "promise", "promised", "voted", "can", "cant",
+		"say", "says", "said", "have", "has", "run", "ran", "councillors", "candidates", "candidate", "councillor":
+		return true
+	}
+	return false
 }
 
 // clearElectionAdmin: "Register to vote by midnight on Friday", "put a

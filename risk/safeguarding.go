@@ -13,7 +13,7 @@ func (s *Screener) safeguardingSignals(st *scanState) {
 			if !h.groups.has(gExploit) || st.aboutAnimal(h) {
 				continue
 			}
-			for _, g := range [...]group{gVulnerable, gHousehold, gChildCue} {
+			for _, g := range [...]group{gVulnerable, gHousehold, gChildCue, gAdultMan} {
 				if o, ok := st.near(h, g, 16, 0, false); ok {
 					st.addSpan(Safeguarding, normal, o, h, "A child or vulnerable adult may be being groomed, exploited, scammed or kept from leaving.", sugEscalate)
 					break
@@ -30,8 +30,11 @@ func (s *Screener) safeguardingSignals(st *scanState) {
 // not when it is a pet that has gone quiet.
 func (s *Screener) notSeen(st *scanState) {
 	for i := range st.toks {
+		response := false
 		switch string(st.word(i)) {
 		case "seen", "heard", "spotted", "sighted":
+		case "answered", "opened", "responded", "replied", "eaten":
+			response = true
 		default:
 			continue
 		}
@@ -49,7 +52,16 @@ func (s *Screener) notSeen(st *scanState) {
 			continue
 		}
 		h := hit{a: int32(neg), b: int32(i + 1)}
-		if st.aboutAnimal(h) || st.petAfter(i, 3) || !(st.personAfter(i, 4) || st.passivePerson(i)) {
+		if st.aboutAnimal(h) || st.petAfter(i, 3) {
+			continue
+		}
+		if response {
+			// "my auntie hasn't answered her phone since yesterday": the
+			// person is the subject, and only days of silence count.
+			if !st.personBefore(h) || st.durationAfter(i, 10) < 0 {
+				continue
+			}
+		} else if !st.personAfter(i, 4) && !st.passivePerson(i) {
 			continue
 		}
 		o, ok := st.near(h, gVulnerable, 16, 0, false)
@@ -74,7 +86,7 @@ func (s *Screener) notSeen(st *scanState) {
 func (st *scanState) durationAfter(i, w int) int {
 	for k := i + 1; k < len(st.toks) && k <= i+w && st.toks[k].sent == st.toks[i].sent; k++ {
 		switch string(st.word(k)) {
-		case "days", "weeks", "week", "fortnight", "since", "ages", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday":
+		case "days", "weeks", "week", "fortnight", "since", "ages", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday":
 			return k
 		}
 	}
@@ -123,6 +135,17 @@ func (st *scanState) personAfter(i, w int) bool {
 		_, ok = st.near(hit{a: int32(i), b: int32(i + 1)}, gHousehold, int32(w), 1, true)
 	}
 	return ok
+}
+
+// personBefore: a vulnerable person, relative, title or name before h in
+// the sentence.
+func (st *scanState) personBefore(h hit) bool {
+	for _, g := range [...]group{gVulnerable, gHousehold, gTitle} {
+		if _, ok := st.near(h, g, 12, -1, true); ok {
+			return true
+		}
+	}
+	return st.nearName(h, 8)
 }
 
 // passivePerson: "Mrs Patel hasn't been seen": in the passive the person is

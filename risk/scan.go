@@ -530,7 +530,8 @@ func isFunctionWord(w []byte) bool {
 	switch string(w) {
 	case "a", "an", "the", "your", "not", "on", "in", "at", "required", "needed", "sent", "now",
 		"available", "case", "sensitive", "changed", "reset", "expired", "different", "private",
-		"secret", "safe", "secure", "valid", "correct", "wrong", "incorrect", "shown", "printed", "below", "above", "my", "our", "their", "his", "her", "this", "that", "it", "no", "being", "still", "also", "only":
+		"secret", "safe", "secure", "valid", "correct", "wrong", "incorrect", "shown", "printed", "below", "above",
+		"free", "open", "down", "off", "back", "working", "broken", "slow", "out", "up", "fixed", "unlimited", "easy", "quick", "my", "our", "their", "his", "her", "this", "that", "it", "no", "being", "still", "also", "only":
 		return true
 	}
 	return false
@@ -558,6 +559,11 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 	}
 	if g.has(gOfficial) {
 		named = true
+	}
+	if named && st.resultsNotice() {
+		// Nominations and results must name candidates.
+		st.add(Political, weak, h.a, h.b, "Pre-election period: a named candidate in an election notice; keep it factual.", "Stick to the official wording of the notice.")
+		return
 	}
 	if named {
 		if o, ok := st.near(h, gPromo, 12, 0, true); ok {

@@ -72,3 +72,25 @@ func isVowel(c byte) bool {
 	}
 	return false
 }
+
+// oathHits: a holy name thrown out as an exclamation — "Christ, what a
+// week", "Oh Jesus!" — is swearing; "Christ Church" and "the life of
+// Jesus" are not. It counts at the start of a sentence or after "oh",
+// followed directly by a comma or an exclamation mark.
+func oathHits(st *scanState) {
+	for i := range st.toks {
+		t := st.toks[i]
+		opens := t.flags&tfSentStart != 0 || (i > 0 && st.toks[i-1].sent == t.sent && string(st.word(i-1)) == "oh")
+		if !opens || t.end >= int32(len(st.text)) {
+			continue
+		}
+		if c := st.text[t.end]; c != ',' && c != '!' {
+			continue
+		}
+		switch string(st.word(i)) {
+		case "christ", "jesus", "jeez", "jeezus", "jeesus", "chrissake":
+			st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: setOf(gProfanity)})
+			st.present = st.present.union(setOf(gProfanity))
+		}
+	}
+}
