@@ -13,6 +13,8 @@ import (
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel/delivery"
+	"github.com/signpost-uk/signpost/inbox/desk"
+	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/jobs"
 	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/secret"
@@ -38,6 +40,7 @@ func addQueueFlags(fs *flag.FlagSet) *queueFlags {
 type background struct {
 	queue      *jobs.Queue
 	dispatcher *delivery.Dispatcher
+	conns      *delivery.Connectors
 }
 
 // openBackground registers every feature's workers on one River client
@@ -47,25 +50,10 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if *qf.workers < 1 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
 	}
-	allow, err := netsafe.ParseAllow(*qf.allowNet)
+	conns, err := openConnectors(db, env, logger, *qf.allowNet)
 	if err != nil {
-		return nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
+		return nil, err
 	}
-	opts := netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: logger}
-	var keys delivery.Opener
-	if k, err := secret.FromEnv(env.getenv); err == nil {
-		keys = k
-	} else {
-		// The site runs without channels; deliveries fail with the reason.
-		logger.Warn("channel credentials cannot be opened; deliveries will fail until this is fixed", "reason", signpost.ErrorMessage(err))
-		keys = noKeys{err}
-	}
-	conns := delivery.NewConnectors(db, keys, delivery.Net{
-		Client: netsafe.NewClient(opts),
-		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return netsafe.DialContext(ctx, opts, network, addr)
-		},
-	})
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, delivery.NewWorker(delivery.Config{
 		Store:     db,
@@ -79,9 +67,15 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	})); err != nil {
 		return nil, err
 	}
+	// Replies to residents go back through the channel each message came
+	// from, with the same connectors.
+	replier := &sources.Replier{Channels: db, Connectors: conns, Log: db}
+	if err := desk.AddWorkers(workers, desk.WorkerConfig{Store: db, Replier: replier, Logger: logger}); err != nil {
+		return nil, err
+	}
 	q, err := jobs.Open(ctx, db, jobs.Config{
 		Workers:      workers,
-		Queues:       map[string]int{delivery.Queue: *qf.workers},
+		Queues:       map[string]int{delivery.Queue: *qf.workers, desk.ReplyQueue: *qf.workers},
 		MaxWorkers:   *qf.workers,
 		PollInterval: *qf.poll,
 		Logger:       logger,
@@ -89,7 +83,32 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if err != nil {
 		return nil, err
 	}
-	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger)}, nil
+	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger), conns: conns}, nil
+}
+
+// openConnectors builds channels' connectors from their stored settings
+// and sealed credentials, reaching the networks through netsafe with the
+// admin's allowlist (--allow-net).
+func openConnectors(db *store.DB, env *environment, logger *slog.Logger, allowNet string) (*delivery.Connectors, error) {
+	allow, err := netsafe.ParseAllow(allowNet)
+	if err != nil {
+		return nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
+	}
+	opts := netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: logger}
+	var keys delivery.Opener
+	if k, err := secret.FromEnv(env.getenv); err == nil {
+		keys = k
+	} else {
+		// The site runs without channels; deliveries fail with the reason.
+		logger.Warn("channel credentials cannot be opened; deliveries will fail until this is fixed", "reason", signpost.ErrorMessage(err))
+		keys = noKeys{err}
+	}
+	return delivery.NewConnectors(db, keys, delivery.Net{
+		Client: netsafe.NewClient(opts),
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return netsafe.DialContext(ctx, opts, network, addr)
+		},
+	}), nil
 }
 
 // noKeys stands in for the keyring when SIGNPOST_SECRET_KEY is missing or

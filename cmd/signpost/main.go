@@ -56,6 +56,7 @@ func commands() []command {
 		{"import", "import places or contact-centre data from CSV/GeoJSON", runImport},
 		{"notice", "create, update, close and list notices", runNotice},
 		{"channel", "add, list, test and remove publishing channels", runChannel},
+		{"inbox", "poll channels for residents' messages", runInbox},
 		{"check", "screen text for publishing risks", runCheck},
 		{"shift", "channel-shift reports", runShift},
 		{"user", "add, list, disable and change staff accounts", runUser},

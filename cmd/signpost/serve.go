@@ -20,6 +20,7 @@ import (
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/web"
 )
@@ -41,6 +42,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	purgeDaily := fs.Bool("purge-daily", true, "purge the archive once a day as its retention setting says ('signpost archive retention'; by default it keeps everything)")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	qf := addQueueFlags(fs)
+	inboxPoll := fs.Duration("inbox-poll-interval", time.Minute, "how often to read new mentions and messages from Mastodon, Bluesky and monitored mailboxes; 0 turns polling off")
 	scheduleEvery := fs.Duration("schedule-interval", 15*time.Second, "how often to publish notices scheduled for a set time")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
@@ -97,13 +99,17 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	}
 	desk := publish.NewDesk(db, screener, london, logger)
 	archived := archive.New(db)
+	deps := web.Deps{
+		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
+		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived,
+	}
+	if hook := facebookHook(env, db, logger); hook != nil {
+		deps.FacebookHook = hook
+	}
 	srv, err := web.NewServer(web.Config{
 		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
 		BaseURL: strings.TrimSuffix(*baseURL, "/"), ContactURL: *contactURL,
-	}, web.Deps{
-		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived,
-	})
+	}, deps)
 	if err != nil {
 		return err
 	}
@@ -134,6 +140,12 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	// Jobs in flight get the same grace as requests; any left over are
 	// rescued by the next process.
 	g.Go(func() error { return bg.queue.Run(gctx, *shutdown) })
+	// Every server polls; the inbox ignores a message it already has,
+	// so two servers reading the same channel store it once.
+	if *inboxPoll > 0 {
+		poller := &sources.Runner{Channels: db, Connectors: bg.conns, Sink: db, Cursors: db, Interval: *inboxPoll, Logger: logger}
+		g.Go(func() error { return poller.Run(gctx) })
+	}
 	// Every server runs the scheduled-publishing loop; claims in the
 	// database make sure each scheduled notice is published once.
 	g.Go(func() error { return desk.Run(gctx, *scheduleEvery) })
