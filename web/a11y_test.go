@@ -22,7 +22,17 @@ func TestAccessibility(t *testing.T) {
 	}
 	f := newFixture(t)
 	snap := f.srv.snap.Load()
-	ts := httptest.NewServer(f.srv)
+	// The checker only loads pages: GET /test-post/… becomes an empty POST
+	// to the rest of the path, for the pages a button leads to.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := strings.CutPrefix(r.URL.Path, "/test-post"); ok {
+			post := r.Clone(r.Context())
+			post.Method, post.URL.Path, post.Body = http.MethodPost, p, http.NoBody
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r = post
+		}
+		f.srv.ServeHTTP(w, r)
+	}))
 	defer ts.Close()
 	a11y.Run(t, ts.URL, []string{
 		"/",
@@ -41,6 +51,14 @@ func TestAccessibility(t *testing.T) {
 		"/rounds/" + snap.rounds[0].ID,
 		"/map",
 		"/no-such-page",
+		"/subscribe",
+		"/subscribe?topic=school:" + snap.schools[0].URN,
+		"/test-post/subscribe", // expired form: the error summary
+		"/subscribe/check-email",
+		"/subscribe/confirm/" + f.subs.confirmToken,
+		"/test-post/subscribe/confirm/" + f.subs.confirmToken,
+		"/unsubscribe/" + f.subs.manageToken,
+		"/test-post/unsubscribe/" + f.subs.manageToken,
 	})
 }
 

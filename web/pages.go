@@ -60,7 +60,8 @@ type link struct{ Href, Label string }
 
 type tagView struct{ Label, Class string }
 
-var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive"}
+var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive",
+	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)

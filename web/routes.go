@@ -44,6 +44,16 @@ func (s *Server) routeTable() []route {
 		{"GET", "/rounds", accessPublic, s.handleList("rounds")},
 		{"GET", "/rounds/{id}", accessPublic, s.handleRound()},
 		{"GET", "/map", accessPublic, s.handleList("map")},
+		// E-mail updates. The confirm and unsubscribe POSTs carry no CSRF
+		// token: mail clients post the RFC 8058 one-click unsubscribe, and
+		// the signed token in the address protects both.
+		{"GET", "/subscribe", accessPublic, s.handleSubscribeForm()},
+		{"POST", "/subscribe", accessPublic, s.handleSubscribe()},
+		{"GET", "/subscribe/check-email", accessPublic, s.handleSubscribeSent()},
+		{"GET", "/subscribe/confirm/{token}", accessPublic, s.handleConfirm()},
+		{"POST", "/subscribe/confirm/{token}", accessPublic, s.handleConfirm()},
+		{"GET", "/unsubscribe/{token}", accessPublic, s.handleManage()},
+		{"POST", "/unsubscribe/{token}", accessPublic, s.handleUnsubscribe()},
 		{"GET", "/brand.css", accessPublic, s.handleBrandCSS()},
 		{"GET", "/static/", accessPublic, s.handleStatic()},
 

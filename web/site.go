@@ -638,7 +638,7 @@ func (s *Server) handleSchool() http.Handler {
 				FeedQuery:   "?ward=" + sc.WardCode,
 				FeedTitle:   " in " + snap.wardName(sc.WardCode),
 				Data: placeData{
-					Caption: "School", Tag: schoolTag(state), Lead: lead, Facts: facts,
+					Caption: "School", Tag: schoolTag(state), Lead: lead, Facts: facts, Subscribe: s.subscribeTopic("school", sc.URN),
 					Notices: snap.noticeViews(snap.noticesFor(signpost.PlaceSchool, sc.URN, sc.WardCode)),
 				},
 			})
@@ -659,6 +659,8 @@ type placeData struct {
 	Upcoming      []string
 	RoundID       string
 	Notices       []noticeView
+	// Subscribe is the topic of the page's "Get e-mail updates" link.
+	Subscribe string
 }
 
 func (s *Server) handleRoute() http.Handler {
@@ -719,7 +721,7 @@ func (s *Server) handleWard() http.Handler {
 				rounds = append(rounds, snap.roundView(rd, s.loc))
 			}
 			data := placeData{
-				Caption: "Ward", Facts: []fact{{Key: "Ward code", Value: wd.Code}},
+				Caption: "Ward", Facts: []fact{{Key: "Ward code", Value: wd.Code}}, Subscribe: s.subscribeTopic("ward", wd.Code),
 				Schools: schools, Rounds: rounds,
 				Notices: snap.noticeViews(snap.noticesFor(signpost.PlaceWard, wd.Code)),
 			}
@@ -770,7 +772,7 @@ func (s *Server) handleRound() http.Handler {
 						{Key: "Postcodes", Value: rd.Sector + " (postcode sector)"},
 						{Key: "Ward", Value: snap.wardName(rd.WardCode), Href: "/wards/" + rd.WardCode},
 					},
-					Upcoming: upcoming, RoundID: rd.ID,
+					Upcoming: upcoming, RoundID: rd.ID, Subscribe: s.subscribeTopic("round", rd.ID),
 					Notices: snap.noticeViews(snap.noticesFor(signpost.PlaceRound, rd.ID, rd.WardCode)),
 				},
 			})

@@ -88,6 +88,9 @@ type Deps struct {
 	// Archive searches and exports what was published (an
 	// *archive.Service); nil shows a "not set up" page there.
 	Archive ArchiveService
+	// Subscriptions serves the e-mail update pages (a *subscribe.Service);
+	// nil hides the links and answers those pages with "not available".
+	Subscriptions Subscriptions
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

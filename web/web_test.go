@@ -38,6 +38,7 @@ type fixture struct {
 	count *fakeCounter
 	clock *testClock
 	auth  *auth.Service
+	subs  *subscriptionFixture
 }
 
 type testClock struct {
@@ -78,11 +79,12 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 	if err != nil {
 		t.Fatalf("auth: %v", err)
 	}
+	subs := newSubscriptionFixture(t, db, clock.Now)
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
-	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db,
+	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
 		Archive:      archive.New(db)})
 	if err != nil {
@@ -91,7 +93,7 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as}
+	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as, subs: subs}
 }
 
 type fakeCounter struct {
@@ -150,18 +152,28 @@ func routeExamples(f *fixture) map[string][]routeExample {
 	notice := "/notices/" + itoa(snap.notices[0].ID)
 	type ex = routeExample
 	return map[string][]ex{
-		"GET /{$}":                         {{path: "/", status: 200}},
-		"GET /area":                        {{path: "/area?postcode=ND1+1BX", status: 200}, {path: "/area?postcode=ZZ9+9ZZ", status: 200}, {path: "/area?postcode=not-a-postcode", status: 400}, {path: "/area", status: 200}, {path: "/area?postcode=", status: 400}},
-		"GET /notices/{id}":                {{path: notice, status: 200}, {path: "/notices/999999", status: 404}, {path: "/notices/abc", status: 404}},
-		"GET /schools":                     {{path: "/schools", status: 200}},
-		"GET /schools/{urn}":               {{path: "/schools/142316", status: 200}, {path: "/schools/000", status: 404}},
-		"GET /routes":                      {{path: "/routes", status: 200}},
-		"GET /routes/{id}":                 {{path: "/routes/" + snap.routes[0].ID, status: 200}, {path: "/routes/nope", status: 404}},
-		"GET /wards":                       {{path: "/wards", status: 200}},
-		"GET /wards/{code}":                {{path: "/wards/NDW01", status: 200}, {path: "/wards/XX", status: 404}},
-		"GET /rounds":                      {{path: "/rounds", status: 200}},
-		"GET /rounds/{id}":                 {{path: "/rounds/ND-R001", status: 200}, {path: "/rounds/none", status: 404}},
-		"GET /map":                         {{path: "/map", status: 200}},
+		"GET /{$}":           {{path: "/", status: 200}},
+		"GET /area":          {{path: "/area?postcode=ND1+1BX", status: 200}, {path: "/area?postcode=ZZ9+9ZZ", status: 200}, {path: "/area?postcode=not-a-postcode", status: 400}, {path: "/area", status: 200}, {path: "/area?postcode=", status: 400}},
+		"GET /notices/{id}":  {{path: notice, status: 200}, {path: "/notices/999999", status: 404}, {path: "/notices/abc", status: 404}},
+		"GET /schools":       {{path: "/schools", status: 200}},
+		"GET /schools/{urn}": {{path: "/schools/142316", status: 200}, {path: "/schools/000", status: 404}},
+		"GET /routes":        {{path: "/routes", status: 200}},
+		"GET /routes/{id}":   {{path: "/routes/" + snap.routes[0].ID, status: 200}, {path: "/routes/nope", status: 404}},
+		"GET /wards":         {{path: "/wards", status: 200}},
+		"GET /wards/{code}":  {{path: "/wards/NDW01", status: 200}, {path: "/wards/XX", status: 404}},
+		"GET /rounds":        {{path: "/rounds", status: 200}},
+		"GET /rounds/{id}":   {{path: "/rounds/ND-R001", status: 200}, {path: "/rounds/none", status: 404}},
+		"GET /map":           {{path: "/map", status: 200}},
+		"GET /subscribe":     {{path: "/subscribe", status: 200}, {path: "/subscribe?topic=school:142316", status: 200}},
+		// Without the form's own token every request is refused.
+		"POST /subscribe":                 {{path: "/subscribe", status: 403, form: url.Values{"email": {"a@b.example"}, "topic": {"ward:NDW01"}}}},
+		"GET /subscribe/check-email":      {{path: "/subscribe/check-email", status: 200}},
+		"GET /subscribe/confirm/{token}":  {{path: "/subscribe/confirm/" + f.subs.confirmToken, status: 200}, {path: "/subscribe/confirm/nonsense", status: 400}},
+		"POST /subscribe/confirm/{token}": {{path: "/subscribe/confirm/" + f.subs.confirmToken, status: 200, form: url.Values{}}, {path: "/subscribe/confirm/" + f.subs.manageToken, status: 400, form: url.Values{}}},
+		"GET /unsubscribe/{token}":        {{path: "/unsubscribe/" + f.subs.manageToken, status: 200}, {path: "/unsubscribe/" + f.subs.confirmToken, status: 400}},
+		// Stopping a topic the address does not have changes nothing (the
+		// one-click unsubscribe is in TestSubscribeFlow).
+		"POST /unsubscribe/{token}":        {{path: "/unsubscribe/" + f.subs.manageToken, status: 200, form: url.Values{"topic": {"category:other"}}}, {path: "/unsubscribe/x", status: 400, form: url.Values{}}},
 		"GET /brand.css":                   {{path: "/brand.css", status: 200}},
 		"GET /static/":                     {{path: "/static/README.md", status: 200}, {path: "/static/", status: 404}, {path: "/static/missing.css", status: 404}},
 		"GET /feeds/notices.atom":          {{path: "/feeds/notices.atom", status: 200}, {path: "/feeds/notices.atom?category=schools&ward=NDW01", status: 200}, {path: "/feeds/notices.atom?category=snow", status: 400}},

@@ -43,7 +43,8 @@ type Config struct {
 	// Subscribers are the addresses this channel sends to.
 	Subscribers []string
 	// Unsubscribe returns the one-click unsubscribe URL for an address;
-	// it must accept a POST with List-Unsubscribe=One-Click.
+	// it must accept a POST with List-Unsubscribe=One-Click. Required
+	// with Subscribers; a Session's sender passes each link itself.
 	Unsubscribe func(address string) string
 	// TLS configures STARTTLS; ServerName defaults to Addr's host.
 	TLS *tls.Config
@@ -75,7 +76,7 @@ func New(cfg Config) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("email: from %q: %w", cfg.From, err)
 	}
-	if cfg.Unsubscribe == nil {
+	if cfg.Unsubscribe == nil && len(cfg.Subscribers) > 0 {
 		return nil, fmt.Errorf("email: an unsubscribe link is required for every message")
 	}
 	if cfg.TLS == nil {
@@ -150,7 +151,7 @@ func (c *Connector) sendAll(ctx context.Context, p channel.Post, prefix string) 
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		id, err := c.send(cl, to, p, prefix)
+		id, err := c.send(cl, to, p, prefix, c.cfg.Unsubscribe)
 		if err != nil {
 			if channel.IsPermanent(err) && channel.Code(err) == "recipient" {
 				refused++
@@ -172,48 +173,104 @@ func (c *Connector) sendAll(ctx context.Context, p channel.Post, prefix string) 
 
 // open connects and sets up a session: EHLO, STARTTLS (required), AUTH.
 func (c *Connector) open(ctx context.Context) (*smtp.Client, error) {
-	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
-	if err != nil {
-		return nil, channel.TransportError("email: connect", err)
-	}
-	// net/smtp has no contexts: bound the whole session by a deadline.
+	cl, _, err := c.dial(ctx)
+	return cl, err
+}
+
+// deadline bounds an exchange with the server: net/smtp has no contexts.
+func (c *Connector) deadline(ctx context.Context) time.Time {
 	deadline := c.cfg.Now().Add(2 * time.Minute)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	conn.SetDeadline(deadline)
+	return deadline
+}
+
+// dial opens a session and returns the raw connection too, so a long
+// session can move its deadline on.
+func (c *Connector) dial(ctx context.Context) (*smtp.Client, net.Conn, error) {
+	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
+	if err != nil {
+		return nil, nil, channel.TransportError("email: connect", err)
+	}
+	conn.SetDeadline(c.deadline(ctx))
 	cl, err := smtp.NewClient(conn, c.host)
 	if err != nil {
 		conn.Close()
-		return nil, classify("greeting", err)
+		return nil, nil, classify("greeting", err)
 	}
 	if err := cl.Hello(c.cfg.Hostname); err != nil {
 		cl.Close()
-		return nil, classify("ehlo", err)
+		return nil, nil, classify("ehlo", err)
 	}
 	if ok, _ := cl.Extension("STARTTLS"); !ok {
 		cl.Close()
-		return nil, channel.Permanent("email: %s does not offer STARTTLS; refusing to send in clear", c.cfg.Addr)
+		return nil, nil, channel.Permanent("email: %s does not offer STARTTLS; refusing to send in clear", c.cfg.Addr)
 	}
 	if err := cl.StartTLS(c.cfg.TLS); err != nil {
 		cl.Close()
-		return nil, classify("starttls", err)
+		return nil, nil, classify("starttls", err)
 	}
 	if c.cfg.Username != "" {
 		if err := cl.Auth(smtp.PlainAuth("", c.cfg.Username, c.cfg.Password, c.host)); err != nil {
 			cl.Close()
-			return nil, classify("auth", err)
+			return nil, nil, classify("auth", err)
 		}
 	}
-	return cl, nil
+	return cl, conn, nil
 }
 
-func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, prefix string) (string, error) {
+// Session is one SMTP session that sends many messages, each to one
+// address with its own unsubscribe link, so a large send pays for the
+// connection, TLS handshake and login once. It is not safe for concurrent
+// use; open one per sender.
+type Session struct {
+	c    *Connector
+	cl   *smtp.Client
+	conn net.Conn
+}
+
+// Open starts a session: connect, EHLO, STARTTLS (required), AUTH.
+func (c *Connector) Open(ctx context.Context) (*Session, error) {
+	cl, conn, err := c.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{c: c, cl: cl, conn: conn}, nil
+}
+
+// Send sends p to one address with its unsubscribe link, as Publish
+// would, and returns the Message-ID. After a failure for one recipient
+// (a permanent error with Code "recipient") the session can go on; after
+// any other failure, close it and open another.
+func (s *Session) Send(ctx context.Context, to string, p channel.Post, unsubscribe string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.conn.SetDeadline(s.c.deadline(ctx))
+	id, err := s.c.send(s.cl, to, p, "", func(string) string { return unsubscribe })
+	if err != nil && channel.Code(err) == "recipient" {
+		s.cl.Reset()
+	}
+	return id, err
+}
+
+// Close ends the session politely (QUIT), or drops it if the server does
+// not answer.
+func (s *Session) Close() error {
+	defer s.cl.Close()
+	if err := s.cl.Quit(); err != nil {
+		return classify("quit", err)
+	}
+	return nil
+}
+
+func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, prefix string, unsub func(address string) string) (string, error) {
 	addr, err := mail.ParseAddress(to)
 	if err != nil {
 		return "", &channel.Error{Class: channel.ErrPermanent, Code: "recipient", Message: "email: a subscriber address is not valid"}
 	}
-	msg, id := c.message(addr.Address, p, prefix)
+	msg, id := c.message(addr.Address, p, prefix, unsub(addr.Address))
 	return id, c.transmit(cl, addr.Address, msg)
 }
 
@@ -245,11 +302,10 @@ func (c *Connector) transmit(cl *smtp.Client, to string, msg []byte) error {
 
 // message builds one subscriber's message. Header values are cleaned of
 // line breaks so no text can inject headers.
-func (c *Connector) message(to string, p channel.Post, prefix string) ([]byte, string) {
+func (c *Connector) message(to string, p channel.Post, prefix, unsub string) ([]byte, string) {
 	sum := sha256.Sum256([]byte(p.IdempotencyKey + "\x00" + to))
 	domain := c.from.Address[strings.LastIndexByte(c.from.Address, '@')+1:]
 	id := hex.EncodeToString(sum[:12]) + "@" + domain
-	unsub := c.cfg.Unsubscribe(to)
 
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, oneLine(v)) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -138,7 +139,7 @@ func TestNew(t *testing.T) {
 	for _, cfg := range []Config{
 		{Addr: "smtp.example.org", From: "a@b.c", Unsubscribe: unsub},
 		{Addr: "smtp.example.org:587", From: "not an address", Unsubscribe: unsub},
-		{Addr: "smtp.example.org:587", From: "a@b.c"},
+		{Addr: "smtp.example.org:587", From: "a@b.c", Subscribers: []string{"ann@example.org"}},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
@@ -199,5 +200,40 @@ func TestPublishMailpit(t *testing.T) {
 		if err != nil || h.Get("Content-Language") != "cy, en" {
 			t.Errorf("%s: headers %v, %v", want, h, err)
 		}
+	}
+}
+
+// TestSessionMailpit sends several messages over one session, each with its
+// own unsubscribe link; a bad address fails alone and the session goes on.
+func TestSessionMailpit(t *testing.T) {
+	t.Parallel()
+	mp := mailpit.Start(t)
+	c, err := New(Config{Addr: mp.SMTPAddr, From: "alerts@northdale.gov.uk", TLS: mp.TLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := c.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := channel.Post{Parts: []string{"Bins late"}, Subject: "Bins late", IdempotencyKey: "sub-n1-r1"}
+	for i, to := range []string{"a@example.org", "not an address", "b@example.org"} {
+		_, err := s.Send(ctx, to, post, fmt.Sprintf("https://northdale.gov.uk/u/%d", i))
+		if bad := to == "not an address"; bad != (err != nil) || (bad && channel.Code(err) != "recipient") {
+			t.Errorf("send to %q: %v", to, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mp.WaitCount(t, 2, 10*time.Second)
+	found, err := mp.Search(ctx, "to:b@example.org")
+	if err != nil || len(found) != 1 {
+		t.Fatalf("to b: %v, %v", found, err)
+	}
+	m, err := mp.Message(ctx, found[0].ID)
+	if err != nil || len(m.ListUnsubscribe.Links) != 1 || m.ListUnsubscribe.Links[0] != "https://northdale.gov.uk/u/2" {
+		t.Errorf("b's List-Unsubscribe = %+v, %v", m.ListUnsubscribe, err)
 	}
 }
