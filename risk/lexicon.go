@@ -251,7 +251,7 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 		}
 	}
 	for i, e := range lx.entries {
-		if len(e.elems) == 1 && (e.groups.has(gProfanity) || e.groups.has(gProfanityStrong) || e.groups.has(gInsult) || e.groups.has(gSlur)) {
+		if len(e.elems) == 1 && (e.groups.has(gProfanity) || e.groups.has(gProfanityStrong) || e.groups.has(gProfanityMild) || e.groups.has(gInsult) || e.groups.has(gSlur)) {
 			lx.maskable = append(lx.maskable, int32(i))
 		}
 	}

@@ -19,6 +19,9 @@ func (s *Screener) refineHits(st *scanState) {
 	if st.opts.Context != Incoming {
 		s.capitalParties(st)
 	}
+	if st.has(gParty) {
+		clearOrdinaryPartyWords(st)
+	}
 	if st.has(gElectoral) && st.has(gPoliticalPhrase) && !st.has(gParty) {
 		clearElectionAdmin(st)
 	}
@@ -100,7 +103,7 @@ func (s *Screener) capitalParties(st *scanState) {
 			continue
 		}
 		switch string(st.word(i)) {
-		case "reform", "independents", "reformers", "greens":
+		case "reform", "independents", "independent", "reformers", "greens":
 		default:
 			continue
 		}
@@ -167,4 +170,57 @@ func (st *scanState) directsVote(h hit) bool {
 		}
 	}
 	return false
+}
+
+// clearOrdinaryPartyWords: "the labour ward", "child labour", "a
+// conservative estimate", "liberal use of grit" use a party's name in its
+// ordinary sense.
+func clearOrdinaryPartyWords(st *scanState) {
+	for k := range st.hits {
+		o := &st.hits[k]
+		if !o.groups.has(gParty) {
+			continue
+		}
+		i := int(o.a)
+		if o.b == o.a+2 && string(st.word(i)) == "the" {
+			i++ // "the Labour ward"
+		} else if o.b != o.a+1 {
+			continue
+		}
+		var prev, next string
+		if i > 0 && st.toks[i-1].sent == st.toks[i].sent {
+			prev = string(st.word(i - 1))
+		}
+		if i+1 < len(st.toks) && st.toks[i+1].sent == st.toks[i].sent {
+			next = string(st.word(i + 1))
+		}
+		ordinary := false
+		switch w := string(st.word(i)); {
+		case w == "labour":
+			switch next {
+			case "ward", "wards", "market", "markets", "cost", "costs", "shortage", "shortages", "pains", "suite",
+				"unit", "force", "law", "laws", "relations", "intensive", "saving", "camp", "camps", "exchange", "supply", "rights":
+				ordinary = true
+			}
+			switch prev {
+			case "in", "child", "forced", "slave", "cheap", "manual", "skilled", "early", "induced", "hard", "casual",
+				"agency", "migrant", "bonded", "of", "during", "premature":
+				ordinary = true
+			}
+		case w == "conservative" || w == "conservatively":
+			switch next {
+			case "estimate", "estimates", "approach", "view", "figure", "figures", "side", "treatment", "management", "assumption", "assumptions":
+				ordinary = true
+			}
+			ordinary = ordinary || w == "conservatively"
+		case w == "liberal" || w == "liberals":
+			switch next {
+			case "use", "amount", "amounts", "arts", "helping", "sprinkling":
+				ordinary = true
+			}
+		}
+		if ordinary {
+			o.groups = o.groups.minus(setOf(gParty))
+		}
+	}
 }

@@ -4,7 +4,7 @@ package risk
 // bloody server") rather than in praise ("bloody brilliant job"), which
 // stays a note, or literally ("a very bloody battle", "a bloody nose").
 func (st *scanState) swearingIntensifier(h hit) bool {
-	if h.b != h.a+1 || string(st.word(int(h.a))) != "bloody" {
+	if h.b != h.a+1 || !maskedAs(st.word(int(h.a)), "bloody") {
 		return false
 	}
 	i := int(h.a)
@@ -93,4 +93,17 @@ func oathHits(st *scanState) {
 			st.present = st.present.union(setOf(gProfanity))
 		}
 	}
+}
+
+// maskedAs: w is word, or word with letters hidden by '*' ("bl**dy").
+func maskedAs(w []byte, word string) bool {
+	if len(w) != len(word) {
+		return false
+	}
+	for i := range w {
+		if w[i] != word[i] && w[i] != '*' {
+			return false
+		}
+	}
+	return true
 }
