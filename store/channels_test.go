@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,40 @@ func TestDeliveries(t *testing.T) {
 		}
 		if d, _, _ := db.Delivery(ctx, 1, "masto"); d.Revision != 3 || d.Action != "delete" {
 			t.Errorf("after revision 3: %+v", d)
+		}
+	})
+}
+
+func TestDefaultChannels(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for name, config := range map[string]string{
+			"masto":  `{"server":"https://x.example","categories":["schools","roads"]}`,
+			"sky":    `{"categories":["roads"]}`,
+			"hook":   `{"url":"https://partner.example"}`,
+			"emails": `{"categories":[]}`,
+		} {
+			if _, err := db.CreateChannel(ctx, store.Channel{Name: name, Type: "mastodon", Config: json.RawMessage(config)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			category signpost.Category
+			want     []string
+		}{
+			{signpost.CategorySchools, []string{"masto"}},
+			{signpost.CategoryRoads, []string{"masto", "sky"}},
+			{signpost.CategoryWaste, nil},
+		}
+		for _, tt := range tests {
+			got, err := db.DefaultChannels(ctx, tt.category)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("DefaultChannels(%s) = %v, want %v", tt.category, got, tt.want)
+			}
 		}
 	})
 }

@@ -39,6 +39,10 @@ type ChannelConfig struct {
 	IMAP       string `json:"imap,omitempty"`       // email: host:port of the monitored mailbox residents write to
 	Mailbox    string `json:"mailbox,omitempty"`    // email: its folder (default INBOX)
 	URL        string `json:"url,omitempty"`        // webhook
+	// Categories are the notice categories this channel publishes by
+	// default: a notice with no channels chosen goes to every channel
+	// listing its category (store.DB.DefaultChannels).
+	Categories []signpost.Category `json:"categories,omitempty"`
 }
 
 // Check names the first setting a channel type needs and lacks.
@@ -53,6 +57,11 @@ func (c ChannelConfig) Check(typ channel.Type) error {
 	for _, f := range need[typ] {
 		if f[1] == "" {
 			return signpost.Errorf(signpost.EINVALID, "a %s channel needs --%s", typ, f[0])
+		}
+	}
+	for _, c := range c.Categories {
+		if !c.Valid() {
+			return signpost.Errorf(signpost.EINVALID, "category %q is not one of schools, roads, waste, transport, libraries, leisure, health, other", c)
 		}
 	}
 	return nil

@@ -45,7 +45,7 @@ func runChannel(ctx context.Context, args []string, env *environment) error {
 }
 
 func channelAdd(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("channel add", "<mastodon|bluesky|facebook|x|email|webhook> --name NAME [--token-env VAR | --token-stdin] [type flags]\n\n"+
+	fs := newFlagSet("channel add", "<mastodon|bluesky|facebook|x|email|webhook> --name NAME [--token-env VAR | --token-stdin] [--categories C,…] [type flags]\n\n"+
 		"  mastodon: --server URL [--visibility public|unlisted]      token: access token\n"+
 		"  bluesky:  --identifier HANDLE [--service PDS-URL]          token: app password\n"+
 		"  facebook: --page-id ID                                     token: Page access token\n"+
@@ -71,6 +71,8 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	fs.StringVar(&cfg.IMAP, "imap", "", "email: IMAP server host:port of the mailbox residents write to (993 for TLS, else STARTTLS); read into the inbox")
 	fs.StringVar(&cfg.Mailbox, "mailbox", "", "email: the IMAP folder to read (default INBOX)")
 	fs.StringVar(&cfg.URL, "url", "", "webhook: the receiver's URL")
+	var categories stringList
+	fs.Var(&categories, "categories", "notice categories this channel publishes by default, comma-separated (e.g. schools,roads)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fs.Usage()
@@ -91,6 +93,9 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	}
 	if *name == "" {
 		return signpost.Errorf(signpost.EINVALID, "--name is required")
+	}
+	for _, c := range categories {
+		cfg.Categories = append(cfg.Categories, signpost.Category(strings.ToLower(c)))
 	}
 	if err := cfg.Check(typ); err != nil {
 		return err
@@ -212,8 +217,15 @@ func channelList(ctx context.Context, args []string, env *environment) error {
 			return nil
 		}
 		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tTYPE\tHEALTH\tCHECKED\tLAST ERROR")
+		fmt.Fprintln(tw, "NAME\tTYPE\tDEFAULT FOR\tHEALTH\tCHECKED\tLAST ERROR")
 		for _, c := range cs {
+			var cfg delivery.ChannelConfig
+			json.Unmarshal(c.Config, &cfg) // written by channel add; a bad one lists no categories
+			defaults := "-"
+			if len(cfg.Categories) > 0 {
+				defaults = fmt.Sprint(cfg.Categories)
+				defaults = strings.Trim(strings.ReplaceAll(defaults, " ", ","), "[]")
+			}
 			health, checked := "ok", "never"
 			if !c.Healthy {
 				health = "UNHEALTHY"
@@ -221,7 +233,7 @@ func channelList(ctx context.Context, args []string, env *environment) error {
 			if c.CheckedAt != nil {
 				checked = c.CheckedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, health, checked, c.LastError)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, defaults, health, checked, c.LastError)
 		}
 		return tw.Flush()
 	})

@@ -23,12 +23,19 @@ func TestServeDeliversNotices(t *testing.T) {
 	c.vars["SIGNPOST_SECRET_KEY"] = testSecretKey
 	c.vars["MASTO_TOKEN"] = "masto-token"
 	c.must("import", "wards", "../../demo/northdale/wards.csv")
-	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN")
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--categories", "roads,schools")
+	if out := c.must("channel", "list"); !strings.Contains(out, "roads,schools") {
+		t.Errorf("channel list does not show the default categories:\n%s", out)
+	}
 	_, stop := startServe(t, c, "--addr", "127.0.0.1:0", "--allow-net", "127.0.0.0/8", "--job-poll", "50ms", "--base-url", "https://northdale.example")
 	defer stop()
 
+	// No --channels: the roads category's default channels.
 	id := strings.TrimSpace(c.must("notice", "create", "--category", "roads", "--status", "closed", "--place", "all",
-		"--headline", "Moor Road closed by snow", "--channels", "masto"))
+		"--headline", "Moor Road closed by snow"))
+	// --channels '' keeps a notice on the website only.
+	c.must("notice", "create", "--category", "roads", "--status", "closed", "--place", "all",
+		"--headline", "Website only", "--channels", "")
 	waitFor(t, "the post", func() bool {
 		st := masto.Statuses()
 		return len(st) == 1 && strings.Contains(st[0].Text, "Moor Road closed by snow") && strings.Contains(st[0].Text, "https://northdale.example/notices/"+id)

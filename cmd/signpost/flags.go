@@ -90,3 +90,11 @@ func (s *stringList) Set(v string) error {
 	}
 	return nil
 }
+
+// flagGiven reports whether a flag was set on the command line or from its
+// SIGNPOST_* variable.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

@@ -134,7 +134,7 @@ func parseWhen(field, s string) (*time.Time, error) {
 }
 
 func noticeCreate(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("notice create", "--category C --status S --place P [--place P…] --headline H [--body B] [--starts T] [--ends T] [--channels a,b]\n\nPublishes at once, without the approval workflow, and prints the new notice's id.", env)
+	fs := newFlagSet("notice create", "--category C --status S --place P [--place P…] --headline H [--body B] [--starts T] [--ends T] [--channels a,b]\n\nPublishes at once, without the approval workflow, and prints the new notice's id. Without\n--channels the notice goes to the channels configured for its category (channel add --categories);\n--channels '' publishes to the website only.", env)
 	dsn := addDBFlag(fs)
 	nf := addNoticeFlags(fs)
 	if err := parseFlags(fs, args, env); err != nil {
@@ -145,6 +145,13 @@ func noticeCreate(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
+		if !flagGiven(fs, "channels") {
+			// No choice made: the channels configured for the category.
+			var err error
+			if in.Channels, err = db.DefaultChannels(ctx, in.Category); err != nil {
+				return err
+			}
+		}
 		n, err := publish.Change(ctx, db, cliActor(env), audit.Publish, 0, func(tx *store.Tx) (signpost.Notice, error) {
 			return tx.CreateNotice(ctx, in)
 		})
