@@ -218,7 +218,7 @@ func firstID(v string) string {
 		return all[0]
 	}
 	v = strings.TrimSpace(v)
-	if !utf8.ValidString(v) || strings.ContainsAny(v, " \t\r\n") {
+	if !utf8.ValidString(v) || strings.ContainsAny(v, " \t\r\n<>") {
 		return ""
 	}
 	return v

@@ -39,7 +39,7 @@ func runInbox(ctx context.Context, args []string, env *environment) error {
 		if err != nil {
 			return err
 		}
-		r := &sources.Runner{Channels: db, Connectors: conns, Sink: db, Cursors: db, Interval: *interval, Logger: logger}
+		r := &sources.Runner{Channels: db, Connectors: conns, Sink: db, Cursors: db, Health: db, Interval: *interval, Logger: logger}
 		if !*once {
 			return r.Run(ctx)
 		}

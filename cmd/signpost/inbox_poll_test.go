@@ -46,6 +46,9 @@ func TestInboxPollOnce(t *testing.T) {
 	if signpost.ErrorCode(err) != signpost.EUNAVAILABLE || !strings.Contains(out, "mastodon:masto: failed:") || !strings.Contains(out, "HTTP 401") {
 		t.Errorf("revoked token: %q, %v", out, err)
 	}
+	if out := c.must("channel", "list"); !strings.Contains(out, "UNHEALTHY") {
+		t.Errorf("a revoked token is not shown on the channel: %q", out)
+	}
 	if _, _, err := c.run("", "inbox"); signpost.ErrorCode(err) != signpost.EINVALID {
 		t.Errorf("no action: %v", err)
 	}

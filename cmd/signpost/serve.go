@@ -143,7 +143,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	// Every server polls; the inbox ignores a message it already has,
 	// so two servers reading the same channel store it once.
 	if *inboxPoll > 0 {
-		poller := &sources.Runner{Channels: db, Connectors: bg.conns, Sink: db, Cursors: db, Interval: *inboxPoll, Logger: logger}
+		poller := &sources.Runner{Channels: db, Connectors: bg.conns, Sink: db, Cursors: db, Health: db, Interval: *inboxPoll, Logger: logger}
 		g.Go(func() error { return poller.Run(gctx) })
 	}
 	// Every server runs the scheduled-publishing loop; claims in the

@@ -33,14 +33,24 @@ type Runner struct {
 	Logger   *slog.Logger
 	// Now is the clock backoff is measured by; default time.Now.
 	Now func() time.Time
+	// Health, when set, records a permanent failure (a revoked token) on
+	// the channel, so 'signpost channel list' shows it, and clears it
+	// when polling works again.
+	Health ChannelHealth
 
 	mu    sync.Mutex
 	state map[string]*sourceState
 }
 
+// ChannelHealth records whether a channel works; *store.DB is one.
+type ChannelHealth interface {
+	SetChannelHealth(ctx context.Context, name string, healthy bool, lastError string) error
+}
+
 type sourceState struct {
-	failures int
-	next     time.Time
+	failures  int
+	next      time.Time
+	unhealthy bool // a permanent failure was recorded on the channel
 }
 
 // maxBackoff caps the wait after repeated failures: a revoked token
@@ -77,6 +87,7 @@ func (r *Runner) PollOnce(ctx context.Context) ([]Result, error) {
 		res, err := p.poll(ctx, r.Sink, r.Cursors)
 		res.Err = err
 		r.record(c.Name, res, now)
+		r.health(ctx, c.Name, res.Err)
 		out = append(out, res)
 	}
 	return out, nil
@@ -149,6 +160,32 @@ func (r *Runner) record(name string, res Result, now time.Time) {
 	// Errors are classified network answers or store failures; neither
 	// carries message text.
 	log.Warn("inbox source failed", "source", res.Source, "failures", s.failures, "retry_in", delay, "err", res.Err)
+}
+
+// health records a permanent failure on the channel, and its end,
+// once each rather than on every poll.
+func (r *Runner) health(ctx context.Context, name string, err error) {
+	if r.Health == nil {
+		return
+	}
+	r.mu.Lock()
+	s := r.state[name]
+	bad := channel.IsPermanent(err)
+	change := s != nil && (bad != s.unhealthy) && (bad || err == nil)
+	if change {
+		s.unhealthy = bad
+	}
+	r.mu.Unlock()
+	if !change {
+		return
+	}
+	msg := ""
+	if bad {
+		msg = err.Error()
+	}
+	if err := r.Health.SetChannelHealth(ctx, name, !bad, msg); err != nil {
+		r.logger().Warn("inbox source: cannot record channel health", "channel", name, "err", err)
+	}
 }
 
 func (r *Runner) now() time.Time {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -378,4 +379,41 @@ func TestTwoNodesPollIntoOneStore(t *testing.T) {
 			t.Error("cursor not advanced")
 		}
 	})
+}
+
+// healthLog records what the runner says about channels' health.
+type healthLog struct {
+	mu   sync.Mutex
+	sets []string
+}
+
+func (h *healthLog) SetChannelHealth(_ context.Context, name string, healthy bool, lastError string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sets = append(h.sets, fmt.Sprintf("%s %v %v", name, healthy, lastError != ""))
+	return nil
+}
+
+func TestRevokedTokenMarksChannelUnhealthyOnce(t *testing.T) {
+	t.Parallel()
+	conn, srv := newMastodon(t)
+	db := newMemStore()
+	clk := &clock{time.Date(2026, 1, 6, 7, 0, 0, 0, time.UTC)}
+	h := &healthLog{}
+	r := &Runner{Channels: conns{"masto": conn}, Connectors: conns{"masto": conn}, Sink: db, Cursors: db, Interval: time.Minute, Now: clk.now, Health: h}
+	ctx := context.Background()
+	pollOK(t, r)
+	srv.Fail(1, fake.ServerError) // retryable: not the channel's fault
+	r.PollOnce(ctx)
+	clk.t = clk.t.Add(time.Hour)
+	srv.Fail(2, fake.Unauthorized)
+	r.PollOnce(ctx)
+	clk.t = clk.t.Add(time.Hour)
+	r.PollOnce(ctx)
+	clk.t = clk.t.Add(time.Hour)
+	pollOK(t, r)
+	pollOK(t, r)
+	if want := []string{"masto false true", "masto true false"}; !slices.Equal(h.sets, want) {
+		t.Errorf("health records %v, want %v", h.sets, want)
+	}
 }
