@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -560,10 +561,9 @@ func (tx *Tx) AddReply(ctx context.Context, r *inbox.Reply) error {
 	}
 	r.CreatedAt = tx.Now()
 	if r.Key == "" {
-		// Unique without a round trip: the conversation, the message
-		// answered and the instant, which one conversation row lock
-		// serialises.
-		r.Key = fmt.Sprintf("signpost-reply-c%d-m%d-%d", r.ConversationID, r.MessageID, r.CreatedAt.UnixMicro())
+		// Random, so that no two replies share a key however close in
+		// time; every retry of this reply reads the stored key.
+		r.Key = fmt.Sprintf("signpost-reply-c%d-%s", r.ConversationID, strings.ToLower(rand.Text()))
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO inbox_replies (conversation_id, message_id, idem_key, text, author, state, flags, notice_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,8 @@ func TestAccessibility(t *testing.T) {
 		"/rounds",
 		"/rounds/" + snap.rounds[0].ID,
 		"/map",
+		"/contact",
+		"/contact/sent",
 		"/no-such-page",
 		"/subscribe",
 		"/subscribe?topic=school:" + snap.schools[0].URN,
@@ -80,22 +83,11 @@ func TestStaffAccessibility(t *testing.T) {
 		// The session's token is not the sign-in form's: the form comes
 		// back with its error summary.
 		"sign-in": {"email": {""}},
+		// Nor the enquiry form's.
+		"contact": {"email": {"not-an-address"}},
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/test-post/") {
-			form := drafts[r.URL.Query().Get("case")]
-			form.Set(auth.CSRFField, sess.CSRFToken)
-			post := r.Clone(r.Context())
-			post.Method = http.MethodPost
-			post.URL.Path = strings.TrimPrefix(r.URL.Path, "/test-post")
-			post.URL.RawQuery = ""
-			post.Body = io.NopCloser(strings.NewReader(form.Encode()))
-			post.ContentLength = int64(len(form.Encode()))
-			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r = post
-		}
-		f.srv.ServeHTTP(w, r)
-	})
+	h := testPosts(f.srv, drafts, sess.CSRFToken)
+	conv := inboxConversation(f, "ann", "Is Holy Trinity Primary School open today?")
 	// The checks must see the results page, not an error in its place.
 	if r := get(t, h, "/test-post/staff/check?case=findings", "Cookie", sessionCookie(sess)); r.status != 200 || !strings.Contains(r.body, "<mark>") {
 		t.Fatalf("findings page: %d %.300s", r.status, r.body)
@@ -119,5 +111,83 @@ func TestStaffAccessibility(t *testing.T) {
 		"/staff/archive",
 		"/staff/archive?text=closed&category=schools&page=2",
 		"/staff/archive?from=nonsense&to=31/2/2026",
+		"/staff/inbox",
+		"/staff/inbox/stats",
+		"/staff/inbox/" + itoa(conv),
 	}, map[string]string{"Cookie": sessionCookie(sess)})
+	a11y.Run(t, ts.URL, []string{"/test-post/contact?case=contact"})
+}
+
+// TestInboxAccessibility checks the inbox console as an administrator,
+// who sees every form: an urgent conversation with a linked notice, a
+// reply held for approval, notes, a redacted message, the saved replies
+// and export pages, and the reply and export forms with errors.
+func TestInboxAccessibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	f := newFixture(t)
+	addStaff(t, f)
+	admin, author := signIn(t, f, auth.Admin), signIn(t, f, auth.Author)
+	school, _ := closedSchool(t, f)
+	conv := inboxConversation(f, "ann", "Is "+school+" open today? My neighbour's carer hasn't been for three days and he can't get out of bed")
+	other := inboxConversation(f, "bob", "You lot are idiots")
+	path := "/staff/inbox/" + itoa(conv)
+	for _, step := range []struct {
+		sess       auth.Session
+		path, text string
+	}{
+		{author, path + "/reply", "Bloody hell, sorry, the gritters are late"},
+		{author, path + "/notes", "Rang the school"},
+		{admin, "/staff/inbox/saved", ""},
+	} {
+		form := url.Values{"text": {step.text}, "title": {"Gritting"}, "body": {"Priority routes first."}}
+		if rec := as(t, f, step.sess, "POST", step.path, form); rec.Code != 303 {
+			t.Fatalf("%s: %d", step.path, rec.Code)
+		}
+	}
+	msgs, _ := f.db.Messages(context.Background(), other)
+	if rec := as(t, f, admin, "POST", "/staff/inbox/messages/"+itoa(msgs[0].ID)+"/redact", nil); rec.Code != 303 {
+		t.Fatalf("redact: %d", rec.Code)
+	}
+	forms := map[string]url.Values{"reply": {"text": {""}}, "export": {"who": {""}}}
+	h := testPosts(f.srv, forms, admin.CSRFToken)
+	cookie := map[string]string{"Cookie": sessionCookie(admin)}
+	if r := get(t, h, "/test-post"+path+"/reply?case=reply", "Cookie", cookie["Cookie"]); r.status != 400 || !strings.Contains(r.body, "govuk-error-summary") {
+		t.Fatalf("reply error page: %d %.300s", r.status, r.body)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	a11y.RunWithHeaders(t, ts.URL, []string{
+		"/staff/inbox",
+		path,
+		"/staff/inbox/" + itoa(other),
+		"/test-post" + path + "/reply?case=reply",
+		"/staff/inbox/saved",
+		"/staff/inbox/saved?edit=1",
+		"/staff/inbox/export",
+		"/test-post/staff/inbox/export?case=export",
+		"/staff/inbox/stats",
+	}, cookie)
+}
+
+// testPosts lets the checker, which can only GET, see pages that answer a
+// POST: GET /test-post/PATH?case=NAME becomes a POST of forms[NAME] to
+// PATH with token as its CSRF token.
+func testPosts(next http.Handler, forms map[string]url.Values, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/test-post/") {
+			form := forms[r.URL.Query().Get("case")]
+			form.Set(auth.CSRFField, token)
+			post := r.Clone(r.Context())
+			post.Method = http.MethodPost
+			post.URL.Path = strings.TrimPrefix(r.URL.Path, "/test-post")
+			post.URL.RawQuery = ""
+			post.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			post.ContentLength = int64(len(form.Encode()))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r = post
+		}
+		next.ServeHTTP(w, r)
+	})
 }

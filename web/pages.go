@@ -61,7 +61,8 @@ type link struct{ Href, Label string }
 type tagView struct{ Label, Class string }
 
 var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive",
-	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe"}
+	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
+	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
@@ -148,6 +149,7 @@ func staffNavFor(path string, signedIn bool) []navItem {
 		items = []navItem{
 			{Href: "/staff", Label: "Staff home"},
 			{Href: "/staff/check", Label: "Before you post"},
+			{Href: "/staff/inbox", Label: "Inbox"},
 			{Href: "/staff/shift", Label: "Channel shift"},
 			{Href: "/staff/archive", Label: "Archive"},
 			{Href: "/", Label: "Residents' site"},

@@ -54,6 +54,9 @@ func (s *Server) routeTable() []route {
 		{"POST", "/subscribe/confirm/{token}", accessPublic, s.handleConfirm()},
 		{"GET", "/unsubscribe/{token}", accessPublic, s.handleManage()},
 		{"POST", "/unsubscribe/{token}", accessPublic, s.handleUnsubscribe()},
+		{"GET", "/contact", accessPublic, s.handleContactForm()},
+		{"POST", "/contact", accessPublic, s.handleContactSend()},
+		{"GET", "/contact/sent", accessPublic, s.handleContactSent()},
 		{"GET", "/brand.css", accessPublic, s.handleBrandCSS()},
 		{"GET", "/static/", accessPublic, s.handleStatic()},
 
@@ -106,5 +109,24 @@ func (s *Server) routeTable() []route {
 		{"GET", "/staff/archive", accessViewer, s.handleArchive()},
 		{"GET", "/staff/archive.csv", accessExport, s.handleArchiveExport(archive.CSV)},
 		{"GET", "/staff/archive.jsonl", accessExport, s.handleArchiveExport(archive.JSONL)},
+
+		// The residents' inbox: viewers read, authors answer, approvers
+		// decide on held replies and redact, admins manage saved replies
+		// and export a resident's data.
+		{"GET", "/staff/inbox", accessViewer, s.handleInboxQueue()},
+		{"GET", "/staff/inbox/stats", accessViewer, s.handleInboxStats()},
+		{"GET", "/staff/inbox/{id}", accessViewer, s.handleInboxConversation()},
+		{"POST", "/staff/inbox/{id}/reply", string(auth.Author), s.handleInboxReply()},
+		{"POST", "/staff/inbox/{id}/assign", string(auth.Author), s.handleInboxAssign()},
+		{"POST", "/staff/inbox/{id}/status", string(auth.Author), s.handleInboxStatus()},
+		{"POST", "/staff/inbox/{id}/category", string(auth.Author), s.handleInboxCategory()},
+		{"POST", "/staff/inbox/{id}/notes", string(auth.Author), s.handleInboxNote()},
+		{"POST", "/staff/inbox/replies/{id}/decide", string(auth.Approver), s.handleInboxDecide()},
+		{"POST", "/staff/inbox/messages/{id}/redact", string(auth.Approver), s.handleInboxRedact()},
+		{"GET", "/staff/inbox/saved", string(auth.Admin), s.handleInboxSaved()},
+		{"POST", "/staff/inbox/saved", string(auth.Admin), s.handleInboxSaved()},
+		{"POST", "/staff/inbox/saved/{id}/delete", string(auth.Admin), s.handleInboxSavedDelete()},
+		{"GET", "/staff/inbox/export", string(auth.Admin), s.handleInboxExport()},
+		{"POST", "/staff/inbox/export", string(auth.Admin), s.handleInboxExport()},
 	}
 }

@@ -347,6 +347,7 @@ func (s *Server) handleStaffHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tools := []staffTool{
 			{"/staff/check", "Before you post", "Paste a draft post to see anything risky in it, and why, before it goes out."},
+			{"/staff/inbox", "Inbox", "Residents' questions from every channel, urgent first, with the notices that answer them."},
 			{"/staff/shift", "Channel shift", "Calls avoided and money saved by digital campaigns, with charts, tables and a summary for the board."},
 			{"/staff/archive", "Archive", "Everything published, every revision and where it went: search it and export it for records and Freedom of Information requests."},
 		}

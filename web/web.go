@@ -30,6 +30,7 @@ import (
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/risk"
 )
 
@@ -82,6 +83,13 @@ type Deps struct {
 	// Shift feeds the channel-shift dashboard (a *store.DB); nil shows a
 	// "not set up" page there.
 	Shift ShiftSource
+	// Inbox serves the residents' inbox console and the enquiry form;
+	// nil shows "not set up" there.
+	Inbox *desk.Desk
+	// ContactLimit is how many enquiry-form messages one client may send
+	// per ContactWindow; defaults 5 per 10 minutes.
+	ContactLimit  int
+	ContactWindow time.Duration
 	// FacebookHook receives Page comments and Messenger messages; nil
 	// answers 404 at /hooks/facebook.
 	FacebookHook FacebookWebhook
@@ -107,6 +115,8 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	counts  *contactBatch
+	// contactLimit counts enquiry-form posts per client.
+	contactLimit *windowLimiter
 	// csrfKey signs the sign-in form's double-submit tokens; it is new
 	// with every Server, so a restart only expires open sign-in forms.
 	csrfKey []byte
@@ -185,6 +195,14 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.Counter != nil {
 		s.counts = newContactBatch()
 	}
+	if deps.ContactLimit <= 0 {
+		deps.ContactLimit = 5
+	}
+	if deps.ContactWindow <= 0 {
+		deps.ContactWindow = 10 * time.Minute
+	}
+	s.deps = deps
+	s.contactLimit = newWindowLimiter(deps.ContactLimit, deps.ContactWindow)
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {

@@ -23,7 +23,10 @@ import (
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/demo"
+	"github.com/signpost-uk/signpost/inbox"
+	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/inbox/sources"
+	"github.com/signpost-uk/signpost/risk"
 	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/store/storetest"
 )
@@ -39,6 +42,7 @@ type fixture struct {
 	clock *testClock
 	auth  *auth.Service
 	subs  *subscriptionFixture
+	desk  *desk.Desk
 }
 
 type testClock struct {
@@ -80,11 +84,19 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		t.Fatalf("auth: %v", err)
 	}
 	subs := newSubscriptionFixture(t, db, clock.Now)
+	sc, err := risk.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := desk.New(desk.Config{DB: db, Places: db, Notices: db, Screener: sc, BaseURL: "https://signpost.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
-	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc,
+	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc, Inbox: dk, ContactLimit: 1000,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
 		Archive:      archive.New(db)})
 	if err != nil {
@@ -93,7 +105,7 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as, subs: subs}
+	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as, subs: subs, desk: dk}
 }
 
 type fakeCounter struct {
@@ -150,6 +162,7 @@ type routeExample struct {
 func routeExamples(f *fixture) map[string][]routeExample {
 	snap := f.srv.snap.Load()
 	notice := "/notices/" + itoa(snap.notices[0].ID)
+	conv := "/staff/inbox/" + itoa(inboxConversation(f, "route-example", "Is Holy Trinity Primary School open today?"))
 	type ex = routeExample
 	return map[string][]ex{
 		"GET /{$}":           {{path: "/", status: 200}},
@@ -212,7 +225,46 @@ func routeExamples(f *fixture) map[string][]routeExample {
 		"GET /staff/archive":       {{path: "/staff/archive", status: 200}, {path: "/staff/archive?text=snow&category=roads&page=2", status: 200}, {path: "/staff/archive?from=31/2/2026", status: 400}},
 		"GET /staff/archive.csv":   {{path: "/staff/archive.csv?category=schools", status: 200}, {path: "/staff/archive.csv?to=never", status: 400}},
 		"GET /staff/archive.jsonl": {{path: "/staff/archive.jsonl?from=2026-01-01&to=2026-01-31", status: 200}},
+		"GET /contact":             {{path: "/contact", status: 200}},
+		// Without the form's token the message is refused with the form again.
+		"POST /contact":                   {{path: "/contact", status: 400, form: url.Values{"email": {"ann@example.org"}, "message": {"Hello"}}}},
+		"GET /contact/sent":               {{path: "/contact/sent", status: 200}},
+		"GET /staff/inbox":                {{path: "/staff/inbox", status: 200}, {path: "/staff/inbox?status=closed&mine=1", status: 200}},
+		"GET /staff/inbox/stats":          {{path: "/staff/inbox/stats?days=7", status: 200}},
+		"GET /staff/inbox/{id}":           {{path: conv, status: 200}, {path: "/staff/inbox/999999", status: 404}, {path: "/staff/inbox/abc", status: 404}},
+		"POST /staff/inbox/{id}/reply":    {{path: conv + "/reply", status: 303, form: url.Values{"text": {"The school is closed today."}}}, {path: conv + "/reply", status: 400, form: url.Values{"text": {" "}}}, {path: "/staff/inbox/999999/reply", status: 404, form: url.Values{"text": {"Hello"}}}},
+		"POST /staff/inbox/{id}/assign":   {{path: conv + "/assign", status: 303, form: url.Values{"assignee": {"team:schools"}}}, {path: conv + "/assign", status: 400, form: url.Values{"assignee": {"bob"}}}},
+		"POST /staff/inbox/{id}/status":   {{path: conv + "/status", status: 303, form: url.Values{"status": {"waiting"}}}, {path: conv + "/status", status: 400, form: url.Values{"status": {"done"}}}},
+		"POST /staff/inbox/{id}/category": {{path: conv + "/category", status: 303, form: url.Values{"category": {"schools"}}}, {path: conv + "/category", status: 400, form: url.Values{"category": {"snow"}}}},
+		"POST /staff/inbox/{id}/notes":    {{path: conv + "/notes", status: 303, form: url.Values{"text": {"Checked with the school"}}}, {path: conv + "/notes", status: 400, form: url.Values{"text": {" "}}}},
+		"POST /staff/inbox/replies/{id}/decide": {{path: "/staff/inbox/replies/1/decide", status: 400, form: url.Values{"decision": {"maybe"}}},
+			{path: "/staff/inbox/replies/999999/decide", status: 404, form: url.Values{"decision": {"approve"}}}},
+		"POST /staff/inbox/messages/{id}/redact": {{path: "/staff/inbox/messages/999999/redact", status: 404, form: url.Values{}}},
+		"GET /staff/inbox/saved":                 {{path: "/staff/inbox/saved", status: 200}, {path: "/staff/inbox/saved?edit=1", status: 200}},
+		"POST /staff/inbox/saved": {{path: "/staff/inbox/saved", status: 303, form: url.Values{"title": {"Gritting"}, "body": {"Priority routes first."}}},
+			{path: "/staff/inbox/saved", status: 400, form: url.Values{"title": {""}, "body": {"x"}}}},
+		"POST /staff/inbox/saved/{id}/delete": {{path: "/staff/inbox/saved/999999/delete", status: 404, form: url.Values{}}},
+		"GET /staff/inbox/export":             {{path: "/staff/inbox/export", status: 200}},
+		"POST /staff/inbox/export":            {{path: "/staff/inbox/export", status: 200, form: url.Values{"who": {"@route-example@x"}}}, {path: "/staff/inbox/export", status: 400, form: url.Values{"who": {" "}}}},
 	}
+}
+
+// inboxConversation ingests (once) and triages a message from a resident
+// and returns its conversation's id.
+func inboxConversation(f *fixture, who, text string) int64 {
+	ctx := context.Background()
+	id, _, err := f.db.Ingest(ctx, inbox.Incoming{Channel: "masto", Kind: inbox.KindMention, ExternalID: who + ":" + text, Author: "@" + who + "@x", Text: text, ReceivedAt: testNow})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := f.desk.TriageOnce(ctx); err != nil {
+		panic(err)
+	}
+	m, err := f.db.Message(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return m.ConversationID
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slogToLevel(w, slog.LevelInfo) }
