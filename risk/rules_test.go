@@ -93,6 +93,14 @@ func TestExactCategories(t *testing.T) {
 		// House numbers with a letter, and 0044 numbers.
 		out("She lives at 12b Station Road, Northdale ND2 3QT", PersonalData),
 		out("Ring his mobile on 0044 7700 900 456", PersonalData),
+		// Contempt for the work itself: a work word and a contempt word.
+		out("Another restructure, same clueless people making the calls", Disaffection),
+		out("The restructure of the bus network starts on Monday"),
+		// A threat against a community's place of worship is also hate.
+		inc("Someone should burn that synagogue down", Discrimination, Threat),
+		// A protected word inside a role ("bin men") is not a group.
+		inc("I'll get my mates round to sort the bin men out", Threat),
+		out("Your bin men are lazy, every one of them", Abuse),
 	}
 	for _, c := range cases {
 		opts := Options{PreElection: c.pe}

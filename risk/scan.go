@@ -23,6 +23,7 @@ func (s *Screener) scan(st *scanState) {
 	s.match(st)
 	s.refineHits(st)
 	s.applyRules(st)
+	s.hateThreats(st)
 	s.personalData(st)
 	s.leaks(st)
 	s.campaigning(st)
@@ -296,7 +297,7 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(Discrimination, normal, h.a, h.b, "A derogatory generalisation about a protected group.", "Remove it; talk about the service, not who uses it.")
 		}
 		if g.has(gProtected) {
-			if o, ok := st.near(h, gDerogatory, 12, 0, true); ok {
+			if o, ok := st.near(h, gDerogatory, 12, 0, true); ok && !st.roleNoun(h) {
 				st.addSpan(Discrimination, normal, h, o, "Generalises negatively about a protected group (race, religion, disability, sex, sexual orientation, gender identity or age).", "Remove the generalisation; describe individual behaviour or the service only.")
 			} else if o, ok := st.stereotype(h); ok {
 				st.addSpan(Discrimination, normal, h, o, "A stereotype: says a whole protected group (race, religion, disability, sex, sexual orientation, gender identity or age) behaves badly.", "Remove the generalisation; describe individual behaviour or the service only.")
@@ -372,6 +373,13 @@ func (s *Screener) applyRules(st *scanState) {
 		if g.has(gDisaffection) {
 			st.add(Disaffection, normal, h.a, h.b, "Broadcasts contempt for the job or employer, or lack of motivation.", "Keep it off official and public channels; talk to your manager instead.")
 		}
+		if g.has(gWorkCue) && !g.has(gEmployer) && !g.has(gColleague) {
+			// "another restructure, same useless people", "a meeting
+			// nobody reads the notes of": contempt for the work itself.
+			if o, ok := st.near(h, gContempt, 10, 0, true); ok && !o.groups.has(gWorkCue) {
+				st.addSpan(Disaffection, normal, h, o, "Shows contempt for the job or the organisation in public.", "Raise it internally instead of posting it.")
+			}
+		}
 		if g.has(gEmployer) || g.has(gColleague) {
 			if o, ok := st.near(h, gContempt, 8, 0, true); ok {
 				st.addSpan(Disaffection, normal, h, o, "Shows contempt for the employer or colleagues in public.", "Raise it internally instead of posting it.")
@@ -438,7 +446,7 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 	if !strongWord {
 		// "dyslexic staff are just lazy": a generalisation about a
 		// protected group, which the discrimination rule explains.
-		if _, ok := st.near(h, gProtected, 6, -1, true); ok && st.has(gDerogatory) {
+		if p, ok := st.near(h, gProtected, 6, -1, true); ok && st.has(gDerogatory) && !st.roleNoun(p) {
 			return
 		}
 		_, intens := st.near(h, gIntensifier, 1, -1, true)
@@ -664,7 +672,7 @@ func (st *scanState) meetBefore(h hit, w int32) int32 {
 // ("faking it", "no idea", "can't be trusted") in one sentence. Each alone
 // is ordinary; together they say the whole group behaves badly.
 func (st *scanState) stereotype(h hit) (hit, bool) {
-	if !st.has(gGeneraliser) || !st.has(gTrait) {
+	if !st.has(gGeneraliser) || !st.has(gTrait) || st.roleNoun(h) {
 		return hit{}, false
 	}
 	// The generalising word may be part of the group ("anyone over 60",
@@ -782,4 +790,39 @@ func (st *scanState) predicates(t, h hit) bool {
 		}
 	}
 	return st.toks[t.b-1].flags&tfColonAfter != 0
+}
+
+// hateThreats: a threat aimed at a protected group or its place of worship
+// ("burn that mosque down") is discrimination as well as a threat.
+func (s *Screener) hateThreats(st *scanState) {
+	if !st.has(gProtected) {
+		return
+	}
+	for _, f := range st.findings {
+		if f.cat == Discrimination {
+			return
+		}
+	}
+	for _, f := range st.findings {
+		if f.cat != Threat {
+			continue
+		}
+		h := st.spanHit(f.start, f.end)
+		if o, ok := st.near(h, gProtected, 6, 0, true); ok && !st.roleNoun(o) {
+			st.addSpan(Discrimination, normal, h, o, "A threat aimed at a protected group or its place of worship: a possible hate crime.", "Remove it; report threats against a community to the police.")
+			return
+		}
+	}
+}
+
+// roleNoun: a protected word inside a longer word for a role or a group of
+// people ("bin men", "my lads") names who they are, not their sex or age.
+func (st *scanState) roleNoun(h hit) bool {
+	for _, o := range st.hits {
+		if (o.groups.has(gAddressee) || o.groups.has(gPersonTarget)) && !o.groups.has(gProtected) &&
+			o.a <= h.a && o.b >= h.b && o.b-o.a > h.b-h.a {
+			return true
+		}
+	}
+	return false
 }
