@@ -13,14 +13,24 @@ import (
 )
 
 func runInbox(ctx context.Context, args []string, env *environment) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "purge":
+			return runInboxPurge(ctx, args[1:], env)
+		case "export":
+			return runInboxExport(ctx, args[1:], env)
+		}
+	}
 	if len(args) == 0 || args[0] != "poll" {
-		fmt.Fprintln(env.stderr, "Usage: signpost inbox poll [--once] [--interval 1m]\n\n"+
+		fmt.Fprintln(env.stderr, "Usage: signpost inbox poll|purge|export\n\n"+
 			"  poll   read new mentions, replies, messages and e-mail from every channel that has them\n"+
-			"         (Mastodon, Bluesky, e-mail channels with --imap) into the inbox; serve does this too")
+			"         (Mastodon, Bluesky, e-mail channels with --imap) into the inbox; serve does this too\n"+
+			"  purge  --older-than 8760h [--anonymise]: apply the retention period now (serve does it hourly with --inbox-retention)\n"+
+			"  export --who HANDLE-OR-ADDRESS: everything held about a resident, as JSON (audited)")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return signpost.Errorf(signpost.EINVALID, "inbox needs an action: poll")
+		return signpost.Errorf(signpost.EINVALID, "inbox needs an action: poll, purge or export")
 	}
 	fs := newFlagSet("inbox poll", "[--once] [--interval 1m] [--allow-net CIDRS]", env)
 	dsn := addDBFlag(fs)

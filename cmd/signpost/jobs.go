@@ -46,7 +46,7 @@ type background struct {
 // openBackground registers every feature's workers on one River client
 // and builds the dispatcher that turns published revisions into
 // deliveries.
-func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags) (*background, error) {
+func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags, inboxMail desk.Mailer, loc *time.Location) (*background, error) {
 	if *qf.workers < 1 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
 	}
@@ -70,7 +70,8 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	// Replies to residents go back through the channel each message came
 	// from, with the same connectors.
 	replier := &sources.Replier{Channels: db, Connectors: conns, Log: db}
-	if err := desk.AddWorkers(workers, desk.WorkerConfig{Store: db, Replier: replier, Logger: logger}); err != nil {
+	// Answers to the enquiry form go by e-mail.
+	if err := desk.AddWorkers(workers, desk.WorkerConfig{Store: db, Replier: replier, Mailer: inboxMail, Location: loc, Logger: logger}); err != nil {
 		return nil, err
 	}
 	q, err := jobs.Open(ctx, db, jobs.Config{

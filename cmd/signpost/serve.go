@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	qf := addQueueFlags(fs)
 	inboxPoll := fs.Duration("inbox-poll-interval", time.Minute, "how often to read new mentions and messages from Mastodon, Bluesky and monitored mailboxes; 0 turns polling off")
 	scheduleEvery := fs.Duration("schedule-interval", 15*time.Second, "how often to publish notices scheduled for a set time")
+	inf := addInboxFlags(fs)
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -78,7 +79,19 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		*baseURL = url
 	}
 
-	bg, err := openBackground(ctx, db, env, logger, *baseURL, qf)
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	inboxMail, err := inf.mailer(env)
+	if err != nil {
+		return err
+	}
+	bg, err := openBackground(ctx, db, env, logger, *baseURL, qf, inboxMail, london)
+	if err != nil {
+		return err
+	}
+	inboxDesk, err := openInbox(db, screener, bg.queue, inboxMail, inf, *baseURL, london, logger)
 	if err != nil {
 		return err
 	}
@@ -93,15 +106,11 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return err
 	}
-	london, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return fmt.Errorf("time zone: %w", err)
-	}
 	desk := publish.NewDesk(db, screener, london, logger)
 	archived := archive.New(db)
 	deps := web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived,
+		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk,
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
 		deps.FacebookHook = hook
@@ -149,6 +158,9 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	// Every server runs the scheduled-publishing loop; claims in the
 	// database make sure each scheduled notice is published once.
 	g.Go(func() error { return desk.Run(gctx, *scheduleEvery) })
+	// Every server triages; claims make sure each message is triaged, and
+	// its duty-officer alert sent, once.
+	g.Go(func() error { return inboxDesk.Run(gctx, *inf.triageEvery, *inf.retention, *inf.anonymise) })
 	if *purgeDaily {
 		g.Go(func() error { archived.RunDaily(gctx, logger); return nil })
 	}
