@@ -523,3 +523,43 @@ func (d *Desk) Run(ctx context.Context, interval time.Duration) error {
 		}
 	}
 }
+
+// ItemFilter selects items for the console's lists.
+type ItemFilter = store.WorkflowFilter
+
+// Item reads one item.
+func (d *Desk) Item(ctx context.Context, id int64) (workflow.Item, error) {
+	return d.db.WorkflowItem(ctx, id)
+}
+
+// Items lists items.
+func (d *Desk) Items(ctx context.Context, f ItemFilter) ([]workflow.Item, error) {
+	return d.db.WorkflowItems(ctx, f)
+}
+
+// ChannelNames lists the channels a notice can go to, by name.
+func (d *Desk) ChannelNames(ctx context.Context) ([]string, error) {
+	cs, err := d.db.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+// StaffNames maps account ids to names, for showing who wrote and
+// approved what.
+func (d *Desk) StaffNames(ctx context.Context) (map[int64]string, error) {
+	us, err := d.db.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(us))
+	for _, u := range us {
+		out[u.ID] = u.Name
+	}
+	return out, nil
+}

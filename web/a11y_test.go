@@ -191,3 +191,63 @@ func testPosts(next http.Handler, forms map[string]url.Values, token string) htt
 		next.ServeHTTP(w, r)
 	})
 }
+
+// TestConsoleAccessibility checks the notice console's pages, signed in as
+// an admin (who sees every form on them), including a draft with risks
+// highlighted, and the compose and settings forms with their error summaries.
+func TestConsoleAccessibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	f := newFixture(t)
+	addStaff(t, f)
+	author := console{t, f, signIn(t, f, auth.Author)}
+	admin := signIn(t, f, auth.Admin)
+	risky := "/staff/notices/drafts/" + idInPath(t, author.step("/staff/notices", noticeForm("Greenbank roads gritted", "Stop moaning, you idiots. Ring Zoë on 07700 900123.")))
+	author.step(risky+"/submit", url.Values{"version": {"1"}})
+	published := itoa(f.srv.snap.Load().notices[0].ID)
+	forms := map[string]url.Values{
+		"compose":  {"headline": {""}, "place_1": {"nowhere"}},
+		"settings": {"approval_from": {"sometimes"}, "pre_election_from": {"soon"}},
+		"return":   {"version": {"2"}, "comment": {""}},
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/test-post/") {
+			form := forms[r.URL.Query().Get("case")]
+			form.Set(auth.CSRFField, admin.CSRFToken)
+			post := r.Clone(r.Context())
+			post.Method = http.MethodPost
+			post.URL.Path = strings.TrimPrefix(r.URL.Path, "/test-post")
+			post.URL.RawQuery = ""
+			post.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			post.ContentLength = int64(len(form.Encode()))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r = post
+		}
+		f.srv.ServeHTTP(w, r)
+	})
+	cookie := sessionCookie(admin)
+	for path, status := range map[string]int{
+		"/test-post/staff/notices?case=compose":            400,
+		"/test-post/staff/settings/workflow?case=settings": 400,
+		"/test-post" + risky + "/return?case=return":       400,
+	} {
+		if r := get(t, h, path, "Cookie", cookie); r.status != status || !strings.Contains(r.body, "govuk-error-summary") {
+			t.Fatalf("%s: %d %.300s", path, r.status, r.body)
+		}
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	a11y.RunWithHeaders(t, ts.URL, []string{
+		"/staff/notices",
+		"/staff/notices/new",
+		"/staff/notices/new?notice=" + published,
+		risky,
+		risky + "/edit",
+		"/staff/notices/published/" + published,
+		"/staff/settings/workflow",
+		"/test-post/staff/notices?case=compose",
+		"/test-post/staff/settings/workflow?case=settings",
+		"/test-post" + risky + "/return?case=return",
+	}, map[string]string{"Cookie": cookie})
+}

@@ -49,6 +49,8 @@ type page struct {
 	StaffPath string
 	// Staff is who is signed in, on staff pages.
 	Staff *staffView
+	// PreElection shows the pre-election banner on staff pages.
+	PreElection bool
 }
 
 type navItem struct {
@@ -62,7 +64,8 @@ type tagView struct{ Label, Class string }
 
 var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive",
 	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
-	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent"}
+	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent",
+	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
@@ -81,6 +84,7 @@ func newPages(cfg Config) (*pages, error) {
 		"km":         func(f float64) string { return fmt.Sprintf("%.1f km", f) },
 		"paragraphs": paragraphs,
 		"lower":      strings.ToLower,
+		"inc":        func(i int) int { return i + 1 },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -148,6 +152,7 @@ func staffNavFor(path string, signedIn bool) []navItem {
 	if signedIn {
 		items = []navItem{
 			{Href: "/staff", Label: "Staff home"},
+			{Href: "/staff/notices", Label: "Notices"},
 			{Href: "/staff/check", Label: "Before you post"},
 			{Href: "/staff/inbox", Label: "Inbox"},
 			{Href: "/staff/shift", Label: "Channel shift"},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/workflow"
 )
 
 // Access levels: "public", or the lowest auth role (viewer, author,
@@ -13,8 +14,13 @@ import (
 // each level for anonymous requests and for every role.
 const accessPublic = "public"
 
-// accessViewer is the lowest staff level: any signed-in role.
-const accessViewer = string(auth.Viewer)
+// The staff levels, lowest first: accessViewer is any signed-in role.
+const (
+	accessViewer   = string(auth.Viewer)
+	accessAuthor   = string(auth.Author)
+	accessApprover = string(auth.Approver)
+	accessAdmin    = string(auth.Admin)
+)
 
 // accessExport is who may export the archive for FOI and records requests.
 var accessExport = string(auth.ExportArchive.MinRole())
@@ -105,6 +111,30 @@ func (s *Server) routeTable() []route {
 		{"GET", "/staff/check", accessViewer, s.handleCheckPage()},
 		{"POST", "/staff/check", accessViewer, s.handleCheckPage()},
 		{"GET", "/staff/shift", accessViewer, shift},
+
+		// Writing and approving notices. Each step's route needs the
+		// lowest role that may ever take it; the workflow then applies
+		// its own rules (nobody approves their own work).
+		{"GET", "/staff/notices", accessViewer, s.handleNoticesList()},
+		{"GET", "/staff/notices/new", accessAuthor, s.handleComposeForm()},
+		{"POST", "/staff/notices", accessAuthor, s.handleCreateItem()},
+		{"GET", "/staff/notices/drafts/{id}", accessViewer, s.handleItem()},
+		{"GET", "/staff/notices/drafts/{id}/edit", accessAuthor, s.handleEditForm()},
+		{"POST", "/staff/notices/drafts/{id}", accessAuthor, s.handleEditItem()},
+		{"POST", "/staff/notices/drafts/{id}/submit", accessAuthor, s.itemOp(workflow.OpSubmit)},
+		{"POST", "/staff/notices/drafts/{id}/publish", accessAuthor, s.itemOp(workflow.OpPublish)},
+		{"POST", "/staff/notices/drafts/{id}/urgent", accessAuthor, s.itemOp(workflow.OpUrgent)},
+		{"POST", "/staff/notices/drafts/{id}/schedule", accessAuthor, s.itemOp(workflow.OpSchedule)},
+		{"POST", "/staff/notices/drafts/{id}/unschedule", accessAuthor, s.itemOp(workflow.OpUnschedule)},
+		{"POST", "/staff/notices/drafts/{id}/withdraw", accessAuthor, s.itemOp(workflow.OpWithdraw)},
+		{"POST", "/staff/notices/drafts/{id}/approve", accessApprover, s.itemOp(workflow.OpApprove)},
+		{"POST", "/staff/notices/drafts/{id}/return", accessApprover, s.itemOp(workflow.OpReturn)},
+		{"POST", "/staff/notices/drafts/{id}/review", accessApprover, s.itemOp(workflow.OpReview)},
+		{"GET", "/staff/notices/published/{id}", accessViewer, s.handlePublished()},
+		{"POST", "/staff/notices/published/{id}/close", accessAuthor, s.handleCloseNotice()},
+		{"POST", "/staff/notices/published/{id}/retract", accessApprover, s.handleRetractNotice()},
+		{"GET", "/staff/settings/workflow", accessAdmin, s.handleSettings()},
+		{"POST", "/staff/settings/workflow", accessAdmin, s.handleSettings()},
 		{"GET", "/staff/shift/", accessViewer, shift},
 		{"GET", "/staff/archive", accessViewer, s.handleArchive()},
 		{"GET", "/staff/archive.csv", accessExport, s.handleArchiveExport(archive.CSV)},

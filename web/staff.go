@@ -131,6 +131,9 @@ func staffFrom(r *http.Request) *staffView {
 // signed in) and never cached.
 func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
 	pg.Now = s.now()
+	if pg.Staff != nil {
+		pg.PreElection = s.preElectionNow(r.Context())
+	}
 	body, err := s.pages.render(name, pg)
 	if err != nil {
 		s.log.Error("render staff page", "page", name, "err", err)
@@ -346,8 +349,10 @@ type staffTool struct {
 func (s *Server) handleStaffHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tools := []staffTool{
+			{"/staff/notices", "Notices", "Write a notice, see its risks and previews, get it approved, publish, update, close or retract it."},
 			{"/staff/check", "Before you post", "Paste a draft post to see anything risky in it, and why, before it goes out."},
 			{"/staff/inbox", "Inbox", "Residents' questions from every channel, urgent first, with the notices that answer them."},
+			{"/staff/settings/workflow", "Publishing rules", "Admins: when a second person must approve, urgent publishing, and the pre-election period."},
 			{"/staff/shift", "Channel shift", "Calls avoided and money saved by digital campaigns, with charts, tables and a summary for the board."},
 			{"/staff/archive", "Archive", "Everything published, every revision and where it went: search it and export it for records and Freedom of Information requests."},
 		}

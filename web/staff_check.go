@@ -67,7 +67,8 @@ func (s *Server) handleCheckPage() http.Handler {
 		status := http.StatusOK
 		if r.Method == http.MethodPost {
 			v.Text = strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
-			v.PreElection = r.PostFormValue("pre_election") != ""
+			// In the pre-election period the rules apply whatever the box says.
+			v.PreElection = r.PostFormValue("pre_election") != "" || s.preElectionNow(r.Context())
 			dir, err := risk.ParseDirection(r.PostFormValue("context"))
 			if err != nil {
 				dir = risk.Outgoing

@@ -89,7 +89,7 @@ func exampleRequest(method string, ex routeExample, sess *auth.Session) *http.Re
 func TestRouteTable(t *testing.T) {
 	f := newFixture(t)
 	addStaff(t, f)
-	examples := routeExamples(f)
+	examples := routeExamples(t, f)
 	seen := map[string]bool{}
 	for _, rt := range f.srv.routes {
 		key := rt.method + " " + rt.pattern

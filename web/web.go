@@ -99,6 +99,9 @@ type Deps struct {
 	// Subscriptions serves the e-mail update pages (a *subscribe.Service);
 	// nil hides the links and answers those pages with "not available".
 	Subscriptions Subscriptions
+	// Desk is the approval workflow behind /staff/notices (a
+	// *publish.Desk); nil shows a "not set up" page there.
+	Desk Desk
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

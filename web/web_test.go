@@ -26,6 +26,7 @@ import (
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/inbox/sources"
+	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/risk"
 	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/store/storetest"
@@ -92,13 +93,14 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wf := publish.NewDesk(db, sc, time.UTC, nil)
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
 	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc, Inbox: dk, ContactLimit: 1000,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
-		Archive:      archive.New(db)})
+		Archive:      archive.New(db), Desk: wf})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -159,10 +161,11 @@ type routeExample struct {
 // routeExamples gives each route in the table requests and the status each
 // must answer. TestRouteTable fails if a route has no example, so new
 // routes get one.
-func routeExamples(f *fixture) map[string][]routeExample {
+func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 	snap := f.srv.snap.Load()
 	notice := "/notices/" + itoa(snap.notices[0].ID)
 	conv := "/staff/inbox/" + itoa(inboxConversation(f, "route-example", "Is Holy Trinity Primary School open today?"))
+	draft := exampleDraft(t, f)
 	type ex = routeExample
 	return map[string][]ex{
 		"GET /{$}":           {{path: "/", status: 200}},
@@ -246,6 +249,28 @@ func routeExamples(f *fixture) map[string][]routeExample {
 		"POST /staff/inbox/saved/{id}/delete": {{path: "/staff/inbox/saved/999999/delete", status: 404, form: url.Values{}}},
 		"GET /staff/inbox/export":             {{path: "/staff/inbox/export", status: 200}},
 		"POST /staff/inbox/export":            {{path: "/staff/inbox/export", status: 200, form: url.Values{"who": {"@route-example@x"}}}, {path: "/staff/inbox/export", status: 400, form: url.Values{"who": {" "}}}},
+		// Workflow steps are tried on a draft that does not exist, so every
+		// role allowed to try gets the same answer however often it runs.
+		"GET /staff/notices":                         {{path: "/staff/notices", status: 200}},
+		"GET /staff/notices/new":                     {{path: "/staff/notices/new", status: 200}, {path: "/staff/notices/new?notice=" + itoa(snap.notices[0].ID), status: 200}, {path: "/staff/notices/new?notice=999999", status: 404}},
+		"POST /staff/notices":                        {{path: "/staff/notices", status: 400, form: url.Values{"headline": {""}}}},
+		"GET /staff/notices/drafts/{id}":             {{path: draft, status: 200}, {path: "/staff/notices/drafts/999999", status: 404}},
+		"GET /staff/notices/drafts/{id}/edit":        {{path: draft + "/edit", status: 200}, {path: "/staff/notices/drafts/999999/edit", status: 404}},
+		"POST /staff/notices/drafts/{id}":            {{path: "/staff/notices/drafts/999999", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/submit":     {{path: "/staff/notices/drafts/999999/submit", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/publish":    {{path: "/staff/notices/drafts/999999/publish", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/urgent":     {{path: "/staff/notices/drafts/999999/urgent", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/schedule":   {{path: "/staff/notices/drafts/999999/schedule", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/unschedule": {{path: "/staff/notices/drafts/999999/unschedule", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/withdraw":   {{path: "/staff/notices/drafts/999999/withdraw", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/approve":    {{path: "/staff/notices/drafts/999999/approve", status: 404, form: url.Values{}}},
+		"POST /staff/notices/drafts/{id}/return":     {{path: "/staff/notices/drafts/999999/return", status: 404, form: url.Values{"comment": {"x"}}}},
+		"POST /staff/notices/drafts/{id}/review":     {{path: "/staff/notices/drafts/999999/review", status: 404, form: url.Values{}}},
+		"GET /staff/notices/published/{id}":          {{path: "/staff/notices/published/" + itoa(snap.notices[0].ID), status: 200}, {path: "/staff/notices/published/999999", status: 404}},
+		"POST /staff/notices/published/{id}/close":   {{path: "/staff/notices/published/999999/close", status: 404, form: url.Values{}}},
+		"POST /staff/notices/published/{id}/retract": {{path: "/staff/notices/published/999999/retract", status: 404, form: url.Values{"reason": {"wrong"}}}},
+		"GET /staff/settings/workflow":               {{path: "/staff/settings/workflow", status: 200}},
+		"POST /staff/settings/workflow":              {{path: "/staff/settings/workflow", status: 400, form: url.Values{"approval_from": {"sometimes"}}}},
 	}
 }
 

@@ -110,7 +110,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	archived := archive.New(db)
 	deps := web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk,
+		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk,
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
 		deps.FacebookHook = hook

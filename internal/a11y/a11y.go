@@ -170,7 +170,7 @@ func (c Checker) withBrowser(ctx context.Context, fn func(browserCtx context.Con
 	}
 	defer os.RemoveAll(dataDir)
 
-	browserCtx, cancel := c.browser(ctx, dataDir)
+	browserCtx, cancel := c.Browser(ctx, dataDir)
 	// Stop Chromium before its profile directory is removed.
 	defer cancel()
 	// The first Run starts the browser and must not carry a page timeout,
@@ -181,10 +181,11 @@ func (c Checker) withBrowser(ctx context.Context, fn func(browserCtx context.Con
 	return fn(browserCtx)
 }
 
-// browser returns a chromedp context for a Chromium process started with
+// Browser returns a chromedp context for a Chromium process started with
 // flags fit for a machine without internet: anything that phones home would
-// only fill the log with refused connections and slow the start.
-func (c Checker) browser(ctx context.Context, dataDir string) (context.Context, context.CancelFunc) {
+// only fill the log with refused connections and slow the start. Tests that
+// drive pages themselves (not only check them) start Chromium with it.
+func (c Checker) Browser(ctx context.Context, dataDir string) (context.Context, context.CancelFunc) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(c.Chromium),
 		chromedp.UserDataDir(dataDir),
