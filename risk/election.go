@@ -51,7 +51,7 @@ func (st *scanState) resultsNotice() bool {
 // a named person; "put a cross next to one candidate" is how to vote.
 func (s *Screener) crossNextToName(st *scanState) {
 	for i := 0; i+2 < len(st.toks); i++ {
-		if w := string(st.word(i)); w != "cross" && w != "x" {
+		if w := st.word(i); string(w) != "cross" && string(w) != "x" {
 			continue
 		}
 		j := i + 1

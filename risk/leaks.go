@@ -15,6 +15,9 @@ func (s *Screener) leaks(st *scanState) {
 	if st.has(gCommercial) {
 		s.commercialFigures(st)
 	}
+	if st.has(gCredential) {
+		s.credentialValues(st)
+	}
 }
 
 // credentialPairs: "comms@example.org / Summer61!" or "login: jbloggs /
@@ -43,6 +46,36 @@ func (s *Screener) credentialPairs(st *scanState) {
 		}
 		st.addBytes(Confidential, strong, la, rb, "A login and what looks like its password: anyone reading it could get in.", sugCredential)
 		i = rb
+	}
+}
+
+// credentialValues: "the password for the duty phone is Harbour!88" — a
+// login word, then "is" or a colon within a few words, then something
+// shaped like a password in the original text (which may hold symbols the
+// tokenizer reads as punctuation).
+func (s *Screener) credentialValues(st *scanState) {
+	for _, h := range st.hits {
+		if !h.groups.has(gCredential) {
+			continue
+		}
+		for j := h.b - 1; j < int32(len(st.toks)) && j < h.b+6 && st.toks[j].sent == st.toks[h.a].sent; j++ {
+			w := st.word(int(j))
+			start := -1
+			switch {
+			case j >= h.b && (string(w) == "is" || string(w) == "are") && j+1 < int32(len(st.toks)):
+				start = int(st.toks[j+1].start)
+			case st.toks[j].flags&tfColonAfter != 0 && j+1 < int32(len(st.toks)):
+				start = int(st.toks[j+1].start)
+			default:
+				continue
+			}
+			a, b := fieldAfter(st.text, start)
+			if a < b && passwordShaped(st.text[a:b]) {
+				st.addBytes(Confidential, strong, int(st.toks[h.a].start), b, "A password, login or access code: anyone reading it could get in.", sugCredential)
+				return
+			}
+			break
+		}
 	}
 }
 

@@ -61,7 +61,9 @@ func clearPlaceNames(st *scanState) {
 		}
 		before := i > 0 && st.toks[i-1].sent == t.sent && st.toks[i-1].flags&tfCap != 0 && placeQualifier(st.word(i-1))
 		after := i+1 < len(st.toks) && st.toks[i+1].sent == t.sent && st.toks[i+1].flags&tfCap != 0 && placeFeature(st.word(i+1))
-		if before || after {
+		// Pub and inn names: "the Cock and Bull", "Cock & Hen".
+		pub := i+2 < len(st.toks) && st.toks[i+2].sent == t.sent && string(st.word(i+1)) == "and" && st.toks[i+2].flags&tfCap != 0
+		if before || after || pub {
 			o.groups = o.groups.minus(rudeGroups)
 		}
 	}

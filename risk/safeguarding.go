@@ -22,6 +22,38 @@ func (s *Screener) safeguardingSignals(st *scanState) {
 		}
 	}
 	s.notSeen(st)
+	if st.has(gAtRisk) {
+		s.worriedAbout(st)
+	}
+}
+
+// worriedAbout: "I'm worried about Doris at number 5 … she's not
+// answering": a worry about a named person plus a sign of risk anywhere in
+// the message, where the at-risk rule would need a word like "elderly".
+func (s *Screener) worriedAbout(st *scanState) {
+	for i := range st.toks {
+		switch string(st.word(i)) {
+		case "worried", "concerned", "worrying", "anxious":
+		default:
+			continue
+		}
+		if i+2 >= len(st.toks) {
+			return
+		}
+		if w := st.word(i + 1); string(w) != "about" && string(w) != "for" {
+			continue
+		}
+		person := st.isNameLoose(i+2) || st.inGroup(i+2, gTitle) || st.inGroup(i+2, gVulnerable) || st.inGroup(i+2, gHousehold)
+		if !person {
+			continue
+		}
+		for _, h := range st.hits {
+			if h.groups.has(gAtRisk) && !st.aboutAnimal(h) {
+				st.addSpan(Safeguarding, normal, hit{a: int32(i), b: int32(i + 3)}, h, "Someone is worried about a named person who shows a sign of being at risk.", sugEscalate)
+				return
+			}
+		}
+	}
 }
 
 // notSeen: "nobody's seen him since Tuesday", "haven't heard her moving

@@ -516,10 +516,14 @@ func (s *Screener) credentialRule(st *scanState, h hit) {
 // isQuantity: a number in a rule about the code, not the code itself
 // ("every 90 days", "at least 8 characters").
 func isQuantity(st *scanState, j int) bool {
+	// A time of day: "went off at 3am", "at 10 pm".
+	if w := st.word(j); len(w) > 2 && (string(w[len(w)-2:]) == "am" || string(w[len(w)-2:]) == "pm") {
+		return true
+	}
 	if j+1 < len(st.toks) {
 		switch string(st.word(j + 1)) {
 		case "days", "day", "characters", "character", "chars", "digits", "digit", "letters", "hours", "minutes",
-			"months", "weeks", "times", "attempts", "tries", "numbers", "symbols", "or", "to":
+			"months", "weeks", "times", "attempts", "tries", "numbers", "symbols", "or", "to", "am", "pm", "oclock":
 			return true
 		}
 	}
