@@ -94,7 +94,7 @@ func TestExactCategories(t *testing.T) {
 		out("She lives at 12b Station Road, Northdale ND2 3QT", PersonalData),
 		out("Ring his mobile on 0044 7700 900 456", PersonalData),
 		// Contempt for the work itself: a work word and a contempt word.
-		out("Another restructure, same clueless people making the calls", Disaffection),
+		out("Another restructure, same useless people making the calls", Disaffection),
 		out("The restructure of the bus network starts on Monday"),
 		// A threat against a community's place of worship is also hate.
 		inc("Someone should burn that synagogue down", Discrimination, Threat),

@@ -676,7 +676,7 @@ func (st *scanState) meetBefore(h hit, w int32) int32 {
 // ("faking it", "no idea", "can't be trusted") in one sentence. Each alone
 // is ordinary; together they say the whole group behaves badly.
 func (st *scanState) stereotype(h hit) (hit, bool) {
-	if !st.has(gGeneraliser) || !st.has(gTrait) || st.roleNoun(h) {
+	if !st.has(gGeneraliser) || !(st.has(gTrait) || st.has(gInsultWeak)) || st.roleNoun(h) {
 		return hit{}, false
 	}
 	// The generalising word may be part of the group ("anyone over 60",
@@ -691,8 +691,11 @@ func (st *scanState) stereotype(h hit) (hit, bool) {
 		if gap := max(gen.a-h.b, h.a-gen.b); gap > 10 {
 			continue
 		}
-		if o, ok := st.apart(h, gTrait, 12, gen); ok {
-			return o, true
+		for _, g := range [...]group{gTrait, gInsultWeak} {
+			// An insult said of the whole group is a trait too.
+			if o, ok := st.apart(h, g, 12, gen); ok {
+				return o, true
+			}
 		}
 	}
 	return hit{}, false
