@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,24 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// logBuffer keeps what the service logs, to check no address is in it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // system is Signpost as serve wires it for subscriptions: the store, the
 // residents' site, the job queue with the sender, and a real SMTP server.
 type system struct {
@@ -38,6 +57,7 @@ type system struct {
 	svc  *subscribe.Service
 	q    *jobs.Queue
 	site *httptest.Server
+	log  *logBuffer
 }
 
 func newSystem(t *testing.T, db *store.DB, chunk int) *system {
@@ -55,15 +75,16 @@ func newSystem(t *testing.T, db *store.DB, chunk int) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &system{t: t, db: db, mp: mp}
+	s := &system{t: t, db: db, mp: mp, log: &logBuffer{}}
+	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.site = httptest.NewUnstartedServer(nil)
 	siteURL := "http://" + s.site.Listener.Addr().String()
 	s.svc, err = subscribe.New(subscribe.Config{SiteURL: siteURL, CouncilName: demo.Council, Store: db, Places: db,
-		Mail: mailer, Signer: signer, ChunkSize: chunk, Logger: quiet()})
+		Mail: mailer, Signer: signer, ChunkSize: chunk, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.NewServer(web.Config{CouncilName: demo.Council, BaseURL: siteURL}, web.Deps{Places: db, Notices: db, Subscriptions: s.svc, Logger: quiet()})
+	srv, err := web.NewServer(web.Config{CouncilName: demo.Council, BaseURL: siteURL}, web.Deps{Places: db, Notices: db, Subscriptions: s.svc, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,6 +332,9 @@ func TestEndToEnd(t *testing.T) {
 		// update and withdrawal; the duplicate job added nothing.
 		if c, err := s.mp.Count(ctx); err != nil || c != 8 {
 			t.Errorf("mailpit holds %d messages, want 8 (%v)", c, err)
+		}
+		if logged := s.log.String(); strings.Contains(logged, "@example.org") || !strings.Contains(logged, "subscribe: revision queued") {
+			t.Errorf("the log names an address, or says nothing:\n%s", logged)
 		}
 	})
 }

@@ -24,7 +24,7 @@ type inboxFlags struct {
 
 func addInboxFlags(fs *flag.FlagSet) *inboxFlags {
 	return &inboxFlags{
-		smtpAddr:    fs.String("smtp-addr", "", "mail submission server (host:port, STARTTLS) for duty-officer alerts and answers to the enquiry form; password in SIGNPOST_SMTP_PASSWORD"),
+		smtpAddr:    fs.String("smtp-addr", "", "mail submission server (host:port, STARTTLS) for duty-officer alerts, answers to the enquiry form and residents' e-mail updates; password in SIGNPOST_SMTP_PASSWORD"),
 		smtpUser:    fs.String("smtp-username", "", "SMTP username"),
 		mailFrom:    fs.String("mail-from", "", `sender of the inbox's e-mail, e.g. "Northdale Council <contact@northdale.gov.uk>"`),
 		dutyOfficer: fs.String("duty-officer", "", "address e-mailed at once when a resident's message suggests someone is at risk"),

@@ -19,6 +19,7 @@ import (
 	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/secret"
 	"github.com/signpost-uk/signpost/store"
+	"github.com/signpost-uk/signpost/subscribe"
 )
 
 // queueFlags are serve's settings for background jobs and delivery.
@@ -46,7 +47,7 @@ type background struct {
 // openBackground registers every feature's workers on one River client
 // and builds the dispatcher that turns published revisions into
 // deliveries.
-func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags, inboxMail desk.Mailer, loc *time.Location) (*background, error) {
+func openBackground(ctx context.Context, db *store.DB, env *environment, logger *slog.Logger, baseURL string, qf *queueFlags, inboxMail desk.Mailer, loc *time.Location, subs *subscribe.Service) (*background, error) {
 	if *qf.workers < 1 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
 	}
@@ -74,9 +75,16 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if err := desk.AddWorkers(workers, desk.WorkerConfig{Store: db, Replier: replier, Mailer: inboxMail, Location: loc, Logger: logger}); err != nil {
 		return nil, err
 	}
+	queues := map[string]int{delivery.Queue: *qf.workers, desk.ReplyQueue: *qf.workers}
+	if subs != nil {
+		if err := subscribe.AddWorkers(workers, subs); err != nil {
+			return nil, err
+		}
+		queues[subscribe.Queue] = *qf.workers
+	}
 	q, err := jobs.Open(ctx, db, jobs.Config{
 		Workers:      workers,
-		Queues:       map[string]int{delivery.Queue: *qf.workers, desk.ReplyQueue: *qf.workers},
+		Queues:       queues,
 		MaxWorkers:   *qf.workers,
 		PollInterval: *qf.poll,
 		Logger:       logger,

@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	purgeDaily := fs.Bool("purge-daily", true, "purge the archive once a day as its retention setting says ('signpost archive retention'; by default it keeps everything)")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	qf := addQueueFlags(fs)
+	sf := addSubscribeFlags(fs)
 	inboxPoll := fs.Duration("inbox-poll-interval", time.Minute, "how often to read new mentions and messages from Mastodon, Bluesky and monitored mailboxes; 0 turns polling off")
 	scheduleEvery := fs.Duration("schedule-interval", 15*time.Second, "how often to publish notices scheduled for a set time")
 	inf := addInboxFlags(fs)
@@ -87,7 +88,11 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return err
 	}
-	bg, err := openBackground(ctx, db, env, logger, *baseURL, qf, inboxMail, london)
+	subs, err := openSubscriptions(env, db, logger, sf, inf, *baseURL, *council, *qf.allowNet)
+	if err != nil {
+		return err
+	}
+	bg, err := openBackground(ctx, db, env, logger, *baseURL, qf, inboxMail, london, subs)
 	if err != nil {
 		return err
 	}
@@ -114,6 +119,9 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
 		deps.FacebookHook = hook
+	}
+	if subs != nil {
+		deps.Subscriptions = subs
 	}
 	srv, err := web.NewServer(web.Config{
 		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
@@ -165,6 +173,11 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		g.Go(func() error { archived.RunDaily(gctx, logger); return nil })
 	}
 	g.Go(func() error { return bg.dispatcher.Run(gctx) })
+	if subs != nil {
+		// Every server looks; the fan-out's claim in the database makes
+		// sure each revision is e-mailed once.
+		g.Go(func() error { return subs.Run(gctx, bg.queue, *sf.poll) })
+	}
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -45,8 +45,10 @@ type Server struct {
 	SMTPAddr string
 	// URL is the base of its web UI and API, e.g. http://127.0.0.1:41234.
 	URL string
-	// RootCAs trusts the certificate it presents after STARTTLS.
-	RootCAs *x509.CertPool
+	// RootCAs trusts the certificate it presents after STARTTLS;
+	// CertFile is that certificate as PEM, for programs under test.
+	RootCAs  *x509.CertPool
+	CertFile string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -114,7 +116,7 @@ func start(bin, dir string) (*Server, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
-		s := &Server{SMTPAddr: smtpAddr, URL: "http://" + httpAddr, RootCAs: roots,
+		s := &Server{SMTPAddr: smtpAddr, URL: "http://" + httpAddr, RootCAs: roots, CertFile: certFile,
 			exited: make(chan struct{}), out: &lockedBuffer{},
 			http: &http.Client{Timeout: 30 * time.Second}}
 		s.cmd = exec.Command(bin,
