@@ -264,10 +264,13 @@ func (db *DB) FanOut(ctx context.Context, f Fanout, enqueue func(tx *Tx, subscri
 				match = append(match, `topic IN (?`+strings.Repeat(`, ?`, len(f.Topics)-1)+`)`)
 			}
 			if len(match) > 0 {
-				sel = `SELECT subscriber_id FROM subscription_topics WHERE confirmed_at IS NOT NULL AND (` + strings.Join(match, ` OR `) + `) UNION ` + earlier
-				topicArgs := make([]any, len(f.Topics))
-				for i, t := range f.Topics {
-					topicArgs[i] = t
+				// Only topics confirmed by the time the revision was
+				// published: a new subscriber does not get old news.
+				sel = `SELECT subscriber_id FROM subscription_topics WHERE confirmed_at <= (SELECT updated_at FROM notice_revisions WHERE notice_id = ? AND revision = ?)
+					AND (` + strings.Join(match, ` OR `) + `) UNION ` + earlier
+				topicArgs := []any{f.Ref.NoticeID, f.Ref.Revision}
+				for _, t := range f.Topics {
+					topicArgs = append(topicArgs, t)
 				}
 				args = append(topicArgs, args...)
 			}

@@ -117,6 +117,9 @@ func TestFanOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.SetClock(func() time.Time { return time.Now().Add(time.Minute) })
+		confirmed("erin@example.org", "ward:W1") // after the notice: old news is not sent
+		db.SetClock(time.Now)
 		todo, err := db.UnfannedRevisions(ctx, 10)
 		if err != nil || len(todo) != 1 || todo[0] != (store.RevisionRef{NoticeID: n.ID, Revision: 1}) {
 			t.Fatalf("unfanned = %v, %v", todo, err)
