@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -304,4 +305,33 @@ func (db *DB) loadContactSlice(ctx context.Context, table, prefix, lo, hi string
 		return nil, fmt.Errorf("load %s: %w", table, err)
 	}
 	return out, nil
+}
+
+// AddCost records a channel's cost from a new effective date. Unlike
+// PutCost (the import, which may correct a row it loaded), it never
+// replaces a recorded figure: a date already costed for the channel is a
+// conflict, and a change takes a new date.
+func (tx *Tx) AddCost(ctx context.Context, c shift.Cost) error {
+	from := alwaysDay
+	if !c.EffectiveFrom.IsZero() {
+		from = dayText(c.EffectiveFrom)
+	}
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM channel_costs WHERE channel = ? AND effective_from = ?`, c.Channel, from).Scan(&one)
+	switch {
+	case err == nil:
+		return signpost.Errorf(signpost.ECONFLICT, "%s already has a cost from %s: costs are never overwritten, so give the new one a later date", c.Channel, from)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("add cost of %s: %w", c.Channel, err)
+	}
+	var marginal sql.NullFloat64
+	if c.Marginal != nil {
+		marginal = sql.NullFloat64{Float64: *c.Marginal, Valid: true}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO channel_costs (channel, effective_from, fully_loaded_gbp, marginal_gbp, source) VALUES (?, ?, ?, ?, ?)`,
+		c.Channel, from, c.FullyLoaded, marginal, c.Source)
+	if err != nil {
+		return fmt.Errorf("add cost of %s: %w", c.Channel, err)
+	}
+	return nil
 }

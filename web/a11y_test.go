@@ -251,3 +251,43 @@ func TestConsoleAccessibility(t *testing.T) {
 		"/test-post" + risky + "/return?case=return",
 	}, map[string]string{"Cookie": cookie})
 }
+
+// TestAdminAccessibility checks the administration pages as an
+// administrator: staff accounts, one account (with and without a banner),
+// channel costs, and their forms with errors.
+func TestAdminAccessibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	f := newFixture(t)
+	addStaff(t, f)
+	admin := signIn(t, f, auth.Admin)
+	forms := map[string]url.Values{
+		"user-add":  {"name": {""}, "email": {"not an address"}, "role": {""}, "password": {"short"}},
+		"user-role": {"email": {staffEmail(auth.Admin)}, "role": {"viewer"}},
+		"cost":      {"channel": {"Phone!"}, "effective_from": {"31/2/2026"}, "fully_loaded": {"1"}, "marginal": {"2"}, "source": {""}},
+	}
+	h := testPosts(f.srv, forms, admin.CSRFToken)
+	cookie := sessionCookie(admin)
+	for _, c := range []struct{ path, status string }{
+		{"/test-post/staff/admin/users?case=user-add", "400"},
+		{"/test-post/staff/admin/users/role?case=user-role", "409"},
+		{"/test-post/staff/admin/costs?case=cost", "400"},
+	} {
+		if r := get(t, h, c.path, "Cookie", cookie); itoa(int64(r.status)) != c.status || !strings.Contains(r.body, "govuk-error-summary") {
+			t.Fatalf("%s: %d %.300s", c.path, r.status, r.body)
+		}
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	a11y.RunWithHeaders(t, ts.URL, []string{
+		"/staff",
+		"/staff/admin/users",
+		"/staff/admin/users/account?email=" + staffEmail(auth.Author),
+		"/staff/admin/users/account?email=" + staffEmail(auth.Author) + "&done=role",
+		"/test-post/staff/admin/users?case=user-add",
+		"/test-post/staff/admin/users/role?case=user-role",
+		"/staff/admin/costs",
+		"/test-post/staff/admin/costs?case=cost",
+	}, map[string]string{"Cookie": cookie})
+}

@@ -65,7 +65,8 @@ type tagView struct{ Label, Class string }
 var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive",
 	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
 	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent",
-	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings"}
+	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings",
+	"staff_users", "staff_user", "staff_costs"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
@@ -85,6 +86,7 @@ func newPages(cfg Config) (*pages, error) {
 		"paragraphs": paragraphs,
 		"lower":      strings.ToLower,
 		"inc":        func(i int) int { return i + 1 },
+		"pounds":     pounds,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -164,6 +166,19 @@ func staffNavFor(path string, signedIn bool) []navItem {
 		items[i].Active = items[i].Href == path
 	}
 	return items
+}
+
+// pounds writes an amount of money (a float64 or *float64) as £1.23.
+func pounds(v any) string {
+	switch f := v.(type) {
+	case float64:
+		return fmt.Sprintf("£%.2f", f)
+	case *float64:
+		if f != nil {
+			return fmt.Sprintf("£%.2f", *f)
+		}
+	}
+	return ""
 }
 
 func asTime(t any) (time.Time, bool) {

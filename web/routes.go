@@ -158,5 +158,16 @@ func (s *Server) routeTable() []route {
 		{"POST", "/staff/inbox/saved/{id}/delete", string(auth.Admin), s.handleInboxSavedDelete()},
 		{"GET", "/staff/inbox/export", string(auth.Admin), s.handleInboxExport()},
 		{"POST", "/staff/inbox/export", string(auth.Admin), s.handleInboxExport()},
+
+		// Administration.
+		{"GET", usersPath, accessAdmin, s.handleUsers()},
+		{"POST", usersPath, accessAdmin, s.handleUsers()},
+		{"GET", usersPath + "/account", accessAdmin, s.handleUser()},
+		{"POST", usersPath + "/role", accessAdmin, s.handleUserChange("role")},
+		{"POST", usersPath + "/disable", accessAdmin, s.handleUserChange("disabled")},
+		{"POST", usersPath + "/enable", accessAdmin, s.handleUserChange("enabled")},
+		{"POST", usersPath + "/password", accessAdmin, s.handleUserChange("password")},
+		{"GET", costsPath, accessAdmin, s.handleCosts()},
+		{"POST", costsPath, accessAdmin, s.handleCosts()},
 	}
 }

@@ -345,6 +345,12 @@ type staffTool struct {
 	Href, Label, Description string
 }
 
+// adminTools are the staff home page's links for administrators.
+var adminTools = []staffTool{
+	{usersPath, "Staff accounts", "Add people, change their roles, disable accounts and reset passwords."},
+	{costsPath, "Channel costs", "The cost per contact on each channel that channel-shift reports use, with its source and the date it applies from."},
+}
+
 // handleStaffHome serves GET /staff: who is signed in, and the tools.
 func (s *Server) handleStaffHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -355,6 +361,9 @@ func (s *Server) handleStaffHome() http.Handler {
 			{"/staff/settings/workflow", "Publishing rules", "Admins: when a second person must approve, urgent publishing, and the pre-election period."},
 			{"/staff/shift", "Channel shift", "Calls avoided and money saved by digital campaigns, with charts, tables and a summary for the board."},
 			{"/staff/archive", "Archive", "Everything published, every revision and where it went: search it and export it for records and Freedom of Information requests."},
+		}
+		if u, _, _ := auth.FromContext(r.Context()); u.Role.AtLeast(auth.Admin) {
+			tools = append(tools, adminTools...)
 		}
 		s.staffPage(w, r, http.StatusOK, "staff_home", &page{Title: "Staff area", Staff: staffFrom(r), StaffPath: "/staff", Data: tools})
 	})

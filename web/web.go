@@ -102,6 +102,12 @@ type Deps struct {
 	// Desk is the approval workflow behind /staff/notices (a
 	// *publish.Desk); nil shows a "not set up" page there.
 	Desk Desk
+	// Accounts manages staff accounts (an *auth.Service); nil shows a
+	// "not set up" page on the admin users pages.
+	Accounts StaffAccounts
+	// Costs holds the channel costs behind the shift reports (a
+	// *costbook.Book); nil shows a "not set up" page on the costs page.
+	Costs CostBook
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

@@ -22,6 +22,7 @@ import (
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/costbook"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/inbox/desk"
@@ -100,7 +101,7 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		Now:         clock.Now,
 	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc, Inbox: dk, ContactLimit: 1000,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
-		Archive:      archive.New(db), Desk: wf})
+		Archive:      archive.New(db), Desk: wf, Accounts: as, Costs: costbook.New(db)})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -271,6 +272,15 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"POST /staff/notices/published/{id}/retract": {{path: "/staff/notices/published/999999/retract", status: 404, form: url.Values{"reason": {"wrong"}}}},
 		"GET /staff/settings/workflow":               {{path: "/staff/settings/workflow", status: 200}},
 		"POST /staff/settings/workflow":              {{path: "/staff/settings/workflow", status: 400, form: url.Values{"approval_from": {"sometimes"}}}},
+		"GET /staff/admin/users":                     {{path: "/staff/admin/users", status: 200}},
+		"POST /staff/admin/users":                    {{path: "/staff/admin/users", status: 400, form: url.Values{"name": {"New Person"}, "email": {"not-an-address"}, "role": {"author"}}}},
+		"GET /staff/admin/users/account":             {{path: "/staff/admin/users/account?email=" + staffEmail(auth.Viewer), status: 200}, {path: "/staff/admin/users/account?email=nobody@northdale.example", status: 404}},
+		"POST /staff/admin/users/role":               {{path: "/staff/admin/users/role", status: 400, form: url.Values{"email": {staffEmail(auth.Viewer)}, "role": {"emperor"}}}},
+		"POST /staff/admin/users/disable":            {{path: "/staff/admin/users/disable", status: 404, form: url.Values{"email": {"nobody@northdale.example"}}}},
+		"POST /staff/admin/users/enable":             {{path: "/staff/admin/users/enable", status: 303, form: url.Values{"email": {staffEmail(auth.Viewer)}}}},
+		"POST /staff/admin/users/password":           {{path: "/staff/admin/users/password", status: 400, form: url.Values{"email": {staffEmail(auth.Viewer)}, "password": {"short"}}}},
+		"GET /staff/admin/costs":                     {{path: "/staff/admin/costs", status: 200}},
+		"POST /staff/admin/costs":                    {{path: "/staff/admin/costs", status: 400, form: url.Values{"channel": {"phone"}, "effective_from": {"1/4/2026"}, "fully_loaded": {"lots"}, "source": {"Finance"}}}},
 	}
 }
 
