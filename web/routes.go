@@ -106,6 +106,10 @@ func (s *Server) routeTable() []route {
 		// signed double-submit CSRF token since there is no session yet.
 		{"GET", "/staff/sign-in", accessPublic, s.handleSignInForm()},
 		{"POST", "/staff/sign-in", accessPublic, s.handleSignIn()},
+		// Single sign-on: login CSRF is stopped by the flow's state,
+		// nonce and PKCE verifier, which only this browser's cookie holds.
+		{"GET", ssoStartPath, accessPublic, s.handleSSOStart()},
+		{"GET", ssoCallbackPath, accessPublic, s.handleSSOCallback()},
 		{"POST", "/staff/sign-out", accessViewer, s.handleSignOut()},
 		{"GET", "/staff", accessViewer, s.handleStaffHome()},
 		{"GET", "/staff/check", accessViewer, s.handleCheckPage()},

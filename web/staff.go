@@ -168,6 +168,7 @@ type signInView struct {
 	Next      string
 	CSRFToken string
 	SignedOut bool
+	SSO       bool // offer "Sign in with your organisation account"
 	// Errors, shown in the error summary and beside their fields.
 	Summary       string // a problem with the whole form
 	EmailError    string
@@ -251,7 +252,7 @@ func (s *Server) checkSignInToken(r *http.Request) bool {
 func (s *Server) handleSignInForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		v := signInView{Next: safeNext(q.Get("next")), SignedOut: q.Has("signed-out")}
+		v := signInView{Next: safeNext(q.Get("next")), SignedOut: q.Has("signed-out"), SSO: s.deps.SSO != nil}
 		v.CSRFToken = s.signInToken(w, r)
 		s.staffPage(w, r, http.StatusOK, "staff_sign_in", &page{Title: "Sign in", Data: v})
 	})
@@ -267,7 +268,7 @@ func (s *Server) handleSignIn() http.Handler {
 			s.errorPage(w, r, http.StatusForbidden, "This request came from another site and was refused.")
 			return
 		}
-		v := signInView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next"))}
+		v := signInView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next")), SSO: s.deps.SSO != nil}
 		password := r.PostFormValue("password")
 		show := func(status int) {
 			v.CSRFToken = s.signInToken(w, r)

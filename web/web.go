@@ -108,6 +108,9 @@ type Deps struct {
 	// Costs holds the channel costs behind the shift reports (a
 	// *costbook.Book); nil shows a "not set up" page on the costs page.
 	Costs CostBook
+	// SSO signs staff in through the council's identity provider (an
+	// *auth.OIDC); nil leaves the sign-in page with passwords only.
+	SSO SingleSignOn
 }
 
 // Server is the whole HTTP surface. It is an http.Handler; call Run in a

@@ -281,6 +281,8 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"POST /staff/admin/users/password":           {{path: "/staff/admin/users/password", status: 400, form: url.Values{"email": {staffEmail(auth.Viewer)}, "password": {"short"}}}},
 		"GET /staff/admin/costs":                     {{path: "/staff/admin/costs", status: 200}},
 		"POST /staff/admin/costs":                    {{path: "/staff/admin/costs", status: 400, form: url.Values{"channel": {"phone"}, "effective_from": {"1/4/2026"}, "fully_loaded": {"lots"}, "source": {"Finance"}}}},
+		"GET /staff/sso":                             {{path: "/staff/sso", status: 404}},
+		"GET /staff/sso/callback":                    {{path: "/staff/sso/callback?state=x&code=y", status: 404}},
 	}
 }
 

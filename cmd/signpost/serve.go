@@ -40,6 +40,15 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	logFormat := fs.String("log-format", "text", "text or json")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	policyFile := fs.String("policy", "", "screening policy file (YAML); default: the built-in policy (see 'signpost check --print-policy')")
+	oidcFlags := map[string]*string{
+		"SIGNPOST_OIDC_ISSUER":        fs.String("oidc-issuer", "", "OpenID Connect issuer for single sign-on, e.g. https://login.microsoftonline.com/TENANT/v2.0; the client secret is read from SIGNPOST_OIDC_CLIENT_SECRET only"),
+		"SIGNPOST_OIDC_CLIENT_ID":     fs.String("oidc-client-id", "", "single sign-on client (application) id"),
+		"SIGNPOST_OIDC_REDIRECT_URL":  fs.String("oidc-redirect-url", "", "single sign-on callback registered with the provider (default BASE-URL/staff/sso/callback)"),
+		"SIGNPOST_OIDC_ROLE_CLAIM":    fs.String("oidc-role-claim", "roles", "ID token claim holding roles or groups"),
+		"SIGNPOST_OIDC_ROLES":         fs.String("oidc-roles", "", "claim values to roles, e.g. Signpost.Admin=admin,Signpost.Approver=approver"),
+		"SIGNPOST_OIDC_DEFAULT_ROLE":  fs.String("oidc-default-role", "", "role for someone no claim value maps (default: refuse them)"),
+		"SIGNPOST_OIDC_LINK_BY_EMAIL": fs.String("oidc-link-by-email", "false", "let a first single sign-on attach to an existing account with the same verified address"),
+	}
 	purgeDaily := fs.Bool("purge-daily", true, "purge the archive once a day as its retention setting says ('signpost archive retention'; by default it keeps everything)")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	qf := addQueueFlags(fs)
@@ -113,10 +122,14 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	desk := publish.NewDesk(db, screener, london, logger)
+	sso, err := singleSignOn(ctx, staff, oidcFlags, env, strings.TrimSuffix(*baseURL, "/"))
+	if err != nil {
+		return err
+	}
 	archived := archive.New(db)
 	deps := web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk, Accounts: staff, Costs: costbook.New(db),
+		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk, Accounts: staff, Costs: costbook.New(db), SSO: sso,
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
 		deps.FacebookHook = hook
@@ -193,6 +206,30 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 		return hs.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// singleSignOn sets up OpenID Connect sign-in when --oidc-issuer is given,
+// discovering the provider now so that a wrong issuer stops the server at
+// start rather than at someone's first sign-in. The client secret comes
+// from the environment only: flags show in ps.
+func singleSignOn(ctx context.Context, staff *auth.Service, flags map[string]*string, env *environment, baseURL string) (web.SingleSignOn, error) {
+	cfg, err := auth.LoadOIDCConfig(func(name string) string {
+		if name == "SIGNPOST_OIDC_REDIRECT_URL" && *flags[name] == "" {
+			return baseURL + "/staff/sso/callback"
+		}
+		if f, ok := flags[name]; ok {
+			return *f
+		}
+		return env.getenv(name)
+	})
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	o, err := staff.NewOIDC(ctx, *cfg)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // demoStaffAccount gives a demo a way into the staff pages: when no account

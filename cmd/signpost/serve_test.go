@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +168,57 @@ func TestServeDemoCreatesStaffAccountsOnce(t *testing.T) {
 		if strings.Count(out, email) != 1 {
 			t.Errorf("user list has %s %d times: %q", email, strings.Count(out, email), out)
 		}
+	}
+}
+
+// TestServeSingleSignOn starts serve against a provider that publishes
+// only its discovery document (all serve needs at start) and checks the
+// sign-in page offers single sign-on and the button leads to the
+// provider, carrying the client id and the default callback.
+func TestServeSingleSignOn(t *testing.T) {
+	t.Parallel()
+	var issuer string
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer": %q, "authorization_endpoint": %q, "token_endpoint": %q, "jwks_uri": %q, "id_token_signing_alg_values_supported": ["RS256"]}`,
+			issuer, issuer+"/authorize", issuer+"/token", issuer+"/keys")
+	}))
+	defer idp.Close()
+	issuer = idp.URL
+	c := newCLI(t)
+	c.vars["SIGNPOST_OIDC_CLIENT_SECRET"] = "from-the-environment"
+	base, stop := startServe(t, c, "--addr", "127.0.0.1:0", "--oidc-issuer", issuer, "--oidc-client-id", "signpost-test", "--oidc-roles", "Signpost.Admin=admin")
+	defer stop()
+	resp, err := http.Get(base + "/staff/sign-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Sign in with your organisation account") {
+		t.Errorf("sign-in page without the single sign-on button")
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Get(base + "/staff/sso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	to, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(to.String(), issuer+"/authorize") || to.Query().Get("client_id") != "signpost-test" ||
+		to.Query().Get("redirect_uri") != base+"/staff/sso/callback" || to.Query().Get("code_challenge_method") != "S256" {
+		t.Errorf("start of single sign-on redirects to %q", resp.Header.Get("Location"))
+	}
+	if strings.Contains(to.String(), "from-the-environment") {
+		t.Errorf("the client secret is in the redirect")
+	}
+
+	// A wrong issuer stops serve at start, saying why.
+	if _, _, err := c.run("", "serve", "--addr", "127.0.0.1:0", "--oidc-issuer", idp.URL+"/nowhere", "--oidc-client-id", "x"); err == nil || !strings.Contains(err.Error(), "single sign-on") {
+		t.Errorf("serve with a wrong issuer: %v", err)
 	}
 }
