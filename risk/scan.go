@@ -267,11 +267,19 @@ func (s *Screener) applyRules(st *scanState) {
 	// resident writing in may say what they like about parties or the
 	// council.
 	outgoingOnly := setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial)
+	// Most hits are partners ("you", "always", "kids"): only the rules'
+	// own trigger groups need the checks below.
+	partners := setOf(gAddressee, gRoutine, gGeneraliser, gTrait, gHarmEvent, gIntensifier, gPersonTarget,
+		gVulnerable, gHousehold, gContempt, gDerogatory, gIntent, gSafeObject, gTargetMark, gReassure,
+		gPhotoContext, gStreetType, gTitle)
 	for _, h := range st.hits {
 		g := h.groups
 		if incoming {
 			g = g.minus(outgoingOnly)
 			h.groups = g
+		}
+		if g.minus(partners).empty() {
+			continue
 		}
 		if g.has(gProfanityStrong) {
 			st.add(Profanity, strong, h.a, h.b, "Strong swearing, even disguised, is never acceptable from an official account.", "Remove the word.")
