@@ -559,6 +559,7 @@ var doneMessages = map[string]string{
 	"unscheduled": "No longer scheduled.",
 	"reviewed":    "Marked as reviewed.",
 	"withdrawn":   "Withdrawn. It will not be published.",
+	"closed":      "Closed. Residents see that the disruption is over.",
 }
 
 // handleItem serves GET /staff/notices/drafts/{id}: the item, its risks,
@@ -837,7 +838,7 @@ func (s *Server) handleCloseNotice() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, publishedPath(id)+"?done=published", http.StatusSeeOther)
+		http.Redirect(w, r, publishedPath(id)+"?done=closed", http.StatusSeeOther)
 	})
 }
 
