@@ -84,7 +84,8 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Queue, error) {
 		cfg.RescueAfter = 5 * time.Minute
 	}
 	if cfg.JobTimeout <= 0 {
-		cfg.JobTimeout = time.Minute
+		// River rescues a job only after it could have timed out.
+		cfg.JobTimeout = min(time.Minute, cfg.RescueAfter)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -112,6 +113,13 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Queue, error) {
 		driver := riversqlite.New(pool)
 		if err := migrate(ctx, driver, cfg.Logger); err != nil {
 			return nil, err
+		}
+		// One serve process runs on a SQLite file, so a leader recorded
+		// now is a process that was killed. Its lease would keep this
+		// one from leading (and so from scheduling retries and rescuing
+		// the jobs it left running) until it expired.
+		if _, err := pool.ExecContext(ctx, `DELETE FROM river_leader`); err != nil {
+			return nil, fmt.Errorf("job queue: clear a dead leader: %w", err)
 		}
 		c, err := river.NewClient(driver, rc)
 		if err != nil {

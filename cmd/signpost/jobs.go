@@ -24,16 +24,21 @@ import (
 
 // queueFlags are serve's settings for background jobs and delivery.
 type queueFlags struct {
-	workers  *int
-	poll     *time.Duration
-	allowNet *string
+	workers    *int
+	poll       *time.Duration
+	rescue     *time.Duration
+	maxBackoff *time.Duration
+	allowNet   *string
 }
 
 func addQueueFlags(fs *flag.FlagSet) *queueFlags {
 	return &queueFlags{
-		workers:  fs.Int("job-workers", 10, "background jobs (deliveries, e-mails) this process works at once, per queue"),
-		poll:     fs.Duration("job-poll", 500*time.Millisecond, "how often to look for queued jobs no notification announced (SQLite has none)"),
-		allowNet: fs.String("allow-net", "", "private or loopback ranges channels may reach (e.g. an intranet webhook), comma-separated CIDRs; logged when used"),
+		workers: fs.Int("job-workers", 10, "background jobs (deliveries, e-mails) this process works at once, per queue"),
+		poll:    fs.Duration("job-poll", 500*time.Millisecond, "how often to look for queued jobs no notification announced (SQLite has none)"),
+		rescue: fs.Duration("job-rescue-after", 5*time.Minute,
+			"how long a job may show as running before it is taken for orphaned by a killed process and run again; keep it above the longest delivery (2m)"),
+		maxBackoff: fs.Duration("retry-max-wait", time.Hour, "the longest wait between a failed delivery and its next attempt when the network did not say (its Retry-After is always honoured)"),
+		allowNet:   fs.String("allow-net", "", "private or loopback ranges channels may reach (e.g. an intranet webhook), comma-separated CIDRs; logged when used"),
 	}
 }
 
@@ -51,6 +56,9 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if *qf.workers < 1 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-workers must be at least 1")
 	}
+	if *qf.rescue <= 0 || *qf.maxBackoff <= 0 {
+		return nil, signpost.Errorf(signpost.EINVALID, "--job-rescue-after and --retry-max-wait must be positive")
+	}
 	conns, err := openConnectors(db, env, logger, *qf.allowNet)
 	if err != nil {
 		return nil, err
@@ -64,7 +72,8 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 				return strings.TrimSuffix(baseURL, "/") + "/notices/" + strconv.FormatInt(n.ID, 10)
 			},
 		}),
-		Logger: logger,
+		Backoff: func(attempt int) time.Duration { return min(delivery.Backoff(attempt), *qf.maxBackoff) },
+		Logger:  logger,
 	})); err != nil {
 		return nil, err
 	}
@@ -87,6 +96,7 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 		Queues:       queues,
 		MaxWorkers:   *qf.workers,
 		PollInterval: *qf.poll,
+		RescueAfter:  *qf.rescue,
 		Logger:       logger,
 	})
 	if err != nil {
