@@ -70,7 +70,9 @@ func ParseMessage(raw []byte) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("e-mail: From %q: %w", h.Get("From"), err)
 	}
-	out.From, out.FromName = strings.ToLower(from.Address), from.Name
+	// Encoded words declared UTF-8 are not checked by the decoder.
+	out.From, out.FromName = strings.ToLower(from.Address), strings.ToValidUTF8(from.Name, "\uFFFD")
+	out.Subject = strings.ToValidUTF8(out.Subject, "\uFFFD")
 	auto := strings.ToLower(h.Get("Auto-Submitted"))
 	out.AutoReply = (auto != "" && auto != "no") || h.Get("X-Autoreply") != "" || h.Get("X-Autorespond") != "" ||
 		strings.EqualFold(h.Get("Precedence"), "auto_reply") || strings.HasPrefix(strings.ToLower(h.Get("Content-Type")), "multipart/report")
