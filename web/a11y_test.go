@@ -265,6 +265,7 @@ func TestAdminAccessibility(t *testing.T) {
 	forms := map[string]url.Values{
 		"user-add":  {"name": {""}, "email": {"not an address"}, "role": {""}, "password": {"short"}},
 		"user-role": {"email": {staffEmail(auth.Admin)}, "role": {"viewer"}},
+		"retention": {"keep_days": {"-3"}},
 		"cost":      {"channel": {"Phone!"}, "effective_from": {"31/2/2026"}, "fully_loaded": {"1"}, "marginal": {"2"}, "source": {""}},
 	}
 	h := testPosts(f.srv, forms, admin.CSRFToken)
@@ -273,6 +274,7 @@ func TestAdminAccessibility(t *testing.T) {
 		{"/test-post/staff/admin/users?case=user-add", "400"},
 		{"/test-post/staff/admin/users/role?case=user-role", "409"},
 		{"/test-post/staff/admin/costs?case=cost", "400"},
+		{"/test-post/staff/admin/retention?case=retention", "400"},
 	} {
 		if r := get(t, h, c.path, "Cookie", cookie); itoa(int64(r.status)) != c.status || !strings.Contains(r.body, "govuk-error-summary") {
 			t.Fatalf("%s: %d %.300s", c.path, r.status, r.body)
@@ -289,5 +291,7 @@ func TestAdminAccessibility(t *testing.T) {
 		"/test-post/staff/admin/users/role?case=user-role",
 		"/staff/admin/costs",
 		"/test-post/staff/admin/costs?case=cost",
+		"/staff/admin/retention",
+		"/test-post/staff/admin/retention?case=retention",
 	}, map[string]string{"Cookie": cookie})
 }

@@ -66,7 +66,7 @@ var pageNames = []string{"home", "area", "notice", "place", "list", "error", "st
 	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
 	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent",
 	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings",
-	"staff_users", "staff_user", "staff_costs"}
+	"staff_users", "staff_user", "staff_costs", "staff_retention"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)

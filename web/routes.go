@@ -173,5 +173,8 @@ func (s *Server) routeTable() []route {
 		{"POST", usersPath + "/password", accessAdmin, s.handleUserChange("password")},
 		{"GET", costsPath, accessAdmin, s.handleCosts()},
 		{"POST", costsPath, accessAdmin, s.handleCosts()},
+		{"GET", retentionPath, accessAdmin, s.handleRetention(false)},
+		{"POST", retentionPath, accessAdmin, s.handleRetention(false)},
+		{"POST", retentionPath + "/purge", accessAdmin, s.handleRetention(true)},
 	}
 }

@@ -349,6 +349,7 @@ type staffTool struct {
 // adminTools are the staff home page's links for administrators.
 var adminTools = []staffTool{
 	{usersPath, "Staff accounts", "Add people, change their roles, disable accounts and reset passwords."},
+	{retentionPath, "Archive retention", "How long finished notices stay in the archive, and purging older ones."},
 	{costsPath, "Channel costs", "The cost per contact on each channel that channel-shift reports use, with its source and the date it applies from."},
 }
 

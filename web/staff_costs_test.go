@@ -75,3 +75,36 @@ func TestCostsAdmin(t *testing.T) {
 		t.Errorf("audit: %d entries, %v", len(es), err)
 	}
 }
+
+func TestRetentionAdmin(t *testing.T) {
+	f := newFixture(t)
+	addStaff(t, f)
+	b := adminBrowser(t, f)
+	page := b.do("GET", retentionPath, nil)
+	if page.Code != 200 || !strings.Contains(page.Body.String(), "Ever: nothing is purged") {
+		t.Fatalf("retention page: %d", page.Code)
+	}
+	tok := b.token(page.Body.String())
+	for _, bad := range []string{"forever", "-1", "99999999"} {
+		rec := b.do("POST", retentionPath, url.Values{"keep_days": {bad}, auth.CSRFField: {tok}})
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `<a href="#keep-days">`) {
+			t.Errorf("keep %q days: %d", bad, rec.Code)
+		}
+	}
+	if rec := b.do("POST", retentionPath, url.Values{"keep_days": {"30"}, auth.CSRFField: {tok}}); rec.Code != 303 {
+		t.Fatalf("save: %d", rec.Code)
+	}
+	if page := b.do("GET", retentionPath+"?done=saved", nil); !strings.Contains(page.Body.String(), "30 days") {
+		t.Errorf("the page does not show the saved period")
+	}
+	if rec := b.do("POST", retentionPath+"/purge", url.Values{auth.CSRFField: {tok}}); rec.Code != 303 {
+		t.Fatalf("purge: %d", rec.Code)
+	}
+	ctx := context.Background()
+	for _, action := range []audit.Action{audit.PolicyChange, audit.Purge} {
+		es, err := audit.List(ctx, f.db, audit.Filter{Action: string(action)})
+		if err != nil || len(es) != 1 || es[0].Actor != "user:"+staffEmail(auth.Admin) {
+			t.Errorf("%s: %d entries, %v", action, len(es), err)
+		}
+	}
+}
