@@ -629,7 +629,7 @@ func (s *Server) handleSchool() http.Handler {
 				{Key: "Postcode", Value: sc.Postcode, Href: "/area?postcode=" + sc.Postcode},
 			}
 			if sc.Phone != "" {
-				facts = append(facts, fact{Key: "Phone", Value: sc.Phone, Href: "tel:" + strings.ReplaceAll(sc.Phone, " ", "")})
+				facts = append(facts, fact{Key: "Phone", Value: sc.Phone, Tel: telNumber(sc.Phone)})
 			}
 			return s.htmlPage(snap, http.StatusOK, "place", &page{
 				Title:       sc.Name,
@@ -646,7 +646,22 @@ func (s *Server) handleSchool() http.Handler {
 	})
 }
 
-type fact struct{ Key, Value, Href string }
+// fact is one row of a place's summary list. A phone number goes in Tel,
+// not Href: html/template only trusts http(s) and relative URLs in href, so
+// the template writes the "tel:" scheme itself and the number stays data.
+type fact struct{ Key, Value, Href, Tel string }
+
+// telNumber keeps the digits of a phone number (and a leading +) for a
+// tel: link; what is left is safe in any URL.
+func telNumber(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if r >= '0' && r <= '9' || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 type placeData struct {
 	Caption, Lead string

@@ -386,7 +386,7 @@ func TestPages(t *testing.T) {
 		{"/area?postcode=%3Cscript%3E", 400, []string{"govuk-error-summary", "There is a problem", `href="#postcode"`, "&lt;script&gt;"}},
 		{"/area?postcode=", 400, []string{"Enter a postcode"}},
 		{"/notices/" + itoa(closedSchool.ID), 200, []string{html.EscapeString(closedSchool.Headline), "History of this notice", `<script type="application/ld+json">`, `"SpecialAnnouncement"`}},
-		{"/schools/142316", 200, []string{"Holy Trinity Nursery School", "Reference number (URN)"}},
+		{"/schools/142316", 200, []string{"Holy Trinity Nursery School", "Reference number (URN)", `href="tel:01691253297"`}},
 		{"/routes/" + snap.routes[0].ID, 200, []string{snap.routes[0].Name, "<svg", "<title id=\"route-map-title\">", "Priority"}},
 		{"/wards/NDW01", 200, []string{"Greenbank", "Schools", "Bin collection rounds"}},
 		{"/rounds/ND-R001", 200, []string{"Next collections", "collection cancelled", ".ics"}},
