@@ -96,7 +96,7 @@ func newSystem(t *testing.T, db *store.DB, chunk int) *system {
 	if err := subscribe.AddWorkers(workers, s.svc); err != nil {
 		t.Fatal(err)
 	}
-	s.q, err = jobs.Open(ctx, db, jobs.Config{Workers: workers, Queues: map[string]int{subscribe.Queue: 2}, PollInterval: 20 * time.Millisecond, Logger: quiet()})
+	s.q, err = jobs.Open(ctx, db, jobs.Config{Workers: workers, Queues: map[string]int{subscribe.Queue: 4}, PollInterval: 20 * time.Millisecond, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
