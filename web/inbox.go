@@ -26,6 +26,22 @@ func (s *Server) inboxReady(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// inboxByID wraps a handler of one inbox item named by the {id} path
+// value: the inbox must be set up and the id must be a number.
+func (s *Server) inboxByID(h func(w http.ResponseWriter, r *http.Request, id int64)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.inboxReady(w, r) {
+			return
+		}
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, id)
+	})
+}
+
 // actor names the signed-in member of staff in audit entries.
 func actor(r *http.Request) string {
 	u, _, _ := auth.FromContext(r.Context())
@@ -202,15 +218,7 @@ const inboxReplyRule = "Replies are screened like any outgoing post. A high-risk
 // handleInboxConversation serves GET /staff/inbox/{id}; ?saved=N puts a
 // saved reply in the reply box (no JavaScript needed).
 func (s *Server) handleInboxConversation() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.inboxReady(w, r) {
-			return
-		}
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	return s.inboxByID(func(w http.ResponseWriter, r *http.Request, id int64) {
 		v, err := s.conversation(r, id)
 		if err != nil {
 			s.fail(w, r, err)
@@ -237,16 +245,8 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request, status
 // user error is shown on the conversation page in the field named by
 // show, anything else fails the request; success returns to the page.
 func (s *Server) inboxAction(do func(r *http.Request, id int64) error, show func(v *conversationView, r *http.Request, msg string)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.inboxReady(w, r) {
-			return
-		}
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		err = do(r, id)
+	return s.inboxByID(func(w http.ResponseWriter, r *http.Request, id int64) {
+		err := do(r, id)
 		code := signpost.ErrorCode(err)
 		if code == signpost.EINVALID || code == signpost.ETOOLARGE {
 			v, lerr := s.conversation(r, id)
@@ -328,15 +328,7 @@ func (s *Server) handleInboxNote() http.Handler {
 // handleInboxDecide serves POST /staff/inbox/replies/{id}/decide: an
 // approver other than the reply's author approves or rejects it.
 func (s *Server) handleInboxDecide() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.inboxReady(w, r) {
-			return
-		}
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	return s.inboxByID(func(w http.ResponseWriter, r *http.Request, id int64) {
 		var approve bool
 		switch r.PostFormValue("decision") {
 		case "approve":
@@ -357,15 +349,7 @@ func (s *Server) handleInboxDecide() http.Handler {
 
 // handleInboxRedact serves POST /staff/inbox/messages/{id}/redact.
 func (s *Server) handleInboxRedact() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.inboxReady(w, r) {
-			return
-		}
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	return s.inboxByID(func(w http.ResponseWriter, r *http.Request, id int64) {
 		m, err := s.deps.Inbox.DB().Message(r.Context(), id)
 		if err == nil {
 			err = s.deps.Inbox.Redact(r.Context(), actor(r), id)
@@ -427,15 +411,8 @@ func (s *Server) handleInboxSaved() http.Handler {
 
 // handleInboxSavedDelete serves POST /staff/inbox/saved/{id}/delete.
 func (s *Server) handleInboxSavedDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.inboxReady(w, r) {
-			return
-		}
-		id, err := pathID(r, "id")
-		if err == nil {
-			err = s.deps.Inbox.DeleteSavedReply(r.Context(), actor(r), id)
-		}
-		if err != nil {
+	return s.inboxByID(func(w http.ResponseWriter, r *http.Request, id int64) {
+		if err := s.deps.Inbox.DeleteSavedReply(r.Context(), actor(r), id); err != nil {
 			s.fail(w, r, err)
 			return
 		}
