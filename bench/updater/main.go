@@ -171,6 +171,11 @@ func (u *updater) loop(ctx context.Context) (result, error) {
 			}
 		}
 
+		// Checked before waiting, because a select with both cases ready
+		// picks one at random and could start another update after a stop.
+		if ctx.Err() != nil {
+			return res, nil
+		}
 		select {
 		case <-ctx.Done():
 			return res, nil
