@@ -254,3 +254,15 @@ func (q *Queue) InsertMany(ctx context.Context, params []river.InsertManyParams)
 func (q *Queue) InsertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return q.inserter.InsertManyTx(ctx, tx.SQL(), params)
 }
+
+// JobList lists jobs; the console reads delivery jobs' states with it.
+func (q *Queue) JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error) {
+	return q.inserter.JobList(ctx, params)
+}
+
+// JobRetryTx makes a finished job (cancelled, discarded, even completed)
+// available to run again at once, inside a store transaction: the same
+// job, with its arguments and count of attempts.
+func (q *Queue) JobRetryTx(ctx context.Context, tx *store.Tx, id int64) (*rivertype.JobRow, error) {
+	return q.inserter.JobRetryTx(ctx, tx.SQL(), id)
+}

@@ -145,6 +145,12 @@ func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return jobTimeout }
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
 	state, err := w.work(ctx, job)
+	var snooze *river.JobSnoozeError
+	if state == store.DeliveryRetrying && err != nil && job.Attempt >= job.MaxAttempts && !errors.As(err, &snooze) {
+		// River discards a job whose last attempt failed; say so, or the
+		// console would show it waiting for a retry that never comes.
+		state = store.DeliveryDiscarded
+	}
 	row := store.DeliveryJob{NoticeID: a.NoticeID, Revision: a.Revision, Channel: a.Channel, Action: a.Action, State: state, Attempts: job.Attempt}
 	if err != nil {
 		row.LastError = err.Error()
@@ -187,7 +193,7 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) (string, error)
 			return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: render: %w", a.Key(), err))
 		}
 		post.IdempotencyKey = a.Key()
-		post.Retry = job.Attempt > 1
+		post.Retry = job.Attempt > 1 || retriedByHand(job.Metadata)
 	}
 	switch a.Action {
 	case ActionDelete:

@@ -22,6 +22,22 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// testWorker is the real worker posting "Notice N revision R" through
+// conn. Real waits are seconds to minutes; tests keep the decisions and
+// shorten the waits.
+func testWorker(db *store.DB, conn channel.Connector) *Worker {
+	return NewWorker(Config{
+		Store:     db,
+		Connector: func(context.Context, string) (channel.Connector, error) { return conn, nil },
+		Render: func(_ context.Context, id int64, rev int, _ string) (channel.Post, error) {
+			return channel.Post{Parts: []string{fmt.Sprintf("Notice %d revision %d", id, rev)}, Languages: []string{"en"}}, nil
+		},
+		Backoff: func(int) time.Duration { return time.Millisecond },
+		Wait:    func(time.Duration) time.Duration { return time.Millisecond },
+		Logger:  quiet(),
+	})
+}
+
 // harness runs the real worker on a River queue in its own SQLite file,
 // delivering to a fake Mastodon, with the channel recorded in the store.
 type harness struct {
@@ -54,18 +70,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWorker(Config{
-		Store:     h.db,
-		Connector: func(context.Context, string) (channel.Connector, error) { return conn, nil },
-		Render: func(_ context.Context, id int64, rev int, _ string) (channel.Post, error) {
-			return channel.Post{Parts: []string{fmt.Sprintf("Notice %d revision %d", id, rev)}, Languages: []string{"en"}}, nil
-		},
-		// Real waits are seconds to minutes; the test keeps the
-		// decisions and shortens the waits.
-		Backoff: func(int) time.Duration { return time.Millisecond },
-		Wait:    func(time.Duration) time.Duration { return time.Millisecond },
-		Logger:  quiet(),
-	})
+	w := testWorker(h.db, conn)
 	h.client, err = NewClient(driver, w, 2, 10*time.Millisecond, quiet())
 	if err != nil {
 		t.Fatal(err)
