@@ -156,23 +156,36 @@ type trieNode struct {
 	exact  []int32 // entries whose first word ends here
 	prefix []int32 // entries whose first word is a prefix ending here
 	allow  bool
-	// The exact entries split for lookup: single words and phrases whose
-	// second word is a wildcard, and phrases keyed by their second word,
-	// so a common first word ("the") does not try every phrase it starts.
-	first    []int32
-	bySecond map[string][]int32
+	// The exact entries that are single words or phrases whose second
+	// word is a wildcard. Other phrases are in lexicon.pairs, keyed by
+	// their second word too, so a common first word ("the") does not try
+	// every phrase it starts.
+	first []int32
 }
+
+// Node flags, kept apart from the nodes so the per-word checks touch one
+// byte rather than the (larger, colder) node payload.
+const (
+	nfPrefix uint8 = 1 << iota // the node has prefix entries
+	nfPairs                    // phrases start with this node's word (lexicon.pairs)
+	nfSecond                   // this node's word is the second word of a phrase
+	nfFiller                   // this node's word is one of fillerWords
+)
 
 // lexicon is the compiled word lists.
 type lexicon struct {
 	entries []entry
 	nodes   []trieNode
 	next    [][alphabet]uint16
-	// hasPrefix marks nodes with prefix entries, so the walk need not
-	// touch the (larger, colder) node payload at every letter.
-	hasPrefix []bool
-	maskable  []int32 // single-word entries worth matching against masked words
+	flags   []uint8
+	// pairs holds the phrases filed under their first two words, keyed by
+	// pairKey of the two words' nodes: a word is walked through the trie
+	// once, and its node then serves for it as a first and a second word.
+	pairs    map[uint32][]int32
+	maskable []int32 // single-word entries worth matching against masked words
 }
+
+func pairKey(first, second int32) uint32 { return uint32(first)<<16 | uint32(second) }
 
 func charIndex(b byte) int {
 	switch {
@@ -234,21 +247,44 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 			}
 		}
 	}
-	lx.hasPrefix = make([]bool, len(lx.nodes))
-	for n := range lx.nodes {
-		node := &lx.nodes[n]
-		lx.hasPrefix[n] = len(node.prefix) > 0
-		for _, id := range node.exact {
+	// Second words and fillers get nodes of their own, so that words met
+	// in text are compared by node.
+	lx.pairs = map[uint32][]int32{}
+	for n, end := int32(0), int32(len(lx.nodes)); n < end; n++ {
+		for _, id := range lx.nodes[n].exact {
 			es := lx.entries[id].elems
 			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix || es[1].not {
-				node.first = append(node.first, id)
+				lx.nodes[n].first = append(lx.nodes[n].first, id)
 				continue
 			}
-			if node.bySecond == nil {
-				node.bySecond = map[string][]int32{}
+			second, err := lx.walk(es[1].word)
+			if err != nil {
+				return nil, err
 			}
-			node.bySecond[es[1].word] = append(node.bySecond[es[1].word], id)
+			k := pairKey(n, second)
+			lx.pairs[k] = append(lx.pairs[k], id)
 		}
+	}
+	fillers := make([]int32, len(fillerWords))
+	for i, w := range fillerWords {
+		n, err := lx.walk(w)
+		if err != nil {
+			return nil, err
+		}
+		fillers[i] = n
+	}
+	lx.flags = make([]uint8, len(lx.nodes))
+	for n := range lx.nodes {
+		if len(lx.nodes[n].prefix) > 0 {
+			lx.flags[n] |= nfPrefix
+		}
+	}
+	for k := range lx.pairs {
+		lx.flags[k>>16] |= nfPairs
+		lx.flags[k&0xffff] |= nfSecond
+	}
+	for _, n := range fillers {
+		lx.flags[n] |= nfFiller
 	}
 	for i, e := range lx.entries {
 		if len(e.elems) == 1 && (e.groups.has(gProfanity) || e.groups.has(gProfanityStrong) || e.groups.has(gProfanityMild) || e.groups.has(gInsult) || e.groups.has(gSlur)) {
@@ -324,11 +360,11 @@ func (lx *lexicon) add(line string, g group) error {
 	if err != nil {
 		return err
 	}
-	if len(lx.nodes)+len(es[0].word) >= 1<<16 {
-		return fmt.Errorf("too many terms: the lexicon is limited to 65535 trie nodes")
-	}
 	// The same entry in several lists is one entry in several groups.
-	n := lx.walk(es[0].word)
+	n, err := lx.walk(es[0].word)
+	if err != nil {
+		return err
+	}
 	list := &lx.nodes[n].exact
 	if es[0].prefix {
 		list = &lx.nodes[n].prefix
@@ -360,12 +396,15 @@ func sameElems(a, b []elem) bool {
 }
 
 // walk returns the node for word, creating nodes on the way.
-func (lx *lexicon) walk(word string) int32 {
+func (lx *lexicon) walk(word string) (int32, error) {
 	n := int32(0)
 	for i := 0; i < len(word); i++ {
 		c := charIndex(word[i])
 		next := int32(lx.next[n][c])
 		if next == 0 {
+			if len(lx.nodes) >= 1<<16 {
+				return 0, fmt.Errorf("too many terms: the lexicon is limited to 65535 trie nodes")
+			}
 			lx.nodes = append(lx.nodes, trieNode{})
 			lx.next = append(lx.next, [alphabet]uint16{})
 			next = int32(len(lx.nodes) - 1)
@@ -373,7 +412,7 @@ func (lx *lexicon) walk(word string) int32 {
 		}
 		n = next
 	}
-	return n
+	return n, nil
 }
 
 // hit is a lexicon entry found at tokens [a, b).
@@ -382,69 +421,75 @@ type hit struct {
 	groups groupSet
 }
 
-// lookup walks word through the trie and appends to dst every entry that
-// starts with it: prefix entries along the way and exact entries at the end.
-// An allow-listed word (Scunthorpe, cocktail) drops the prefix entries, so a
-// rude prefix inside an ordinary word is never reported.
-func (lx *lexicon) lookup(word, next []byte, dst []int32) []int32 {
-	mark := len(dst)
-	n := int32(0)
+// find walks word through the trie and returns its node, 0 when it is not
+// there, and whether prefix entries lie on the way, which lookup then
+// collects. A word with a character outside the trie's alphabet (a '*')
+// has neither.
+func (lx *lexicon) find(word []byte) (n int32, prefixes bool) {
 	for i := 0; i < len(word); i++ {
 		c := charIndex(word[i])
 		if c < 0 {
-			return dst[:mark]
+			return 0, false
 		}
-		n = int32(lx.next[n][c])
-		if n == 0 {
-			return dst
+		if n = int32(lx.next[n][c]); n == 0 {
+			return 0, prefixes
 		}
-		if lx.hasPrefix[n] {
-			dst = append(dst, lx.nodes[n].prefix...)
+		prefixes = prefixes || lx.flags[n]&nfPrefix != 0
+	}
+	return n, prefixes
+}
+
+// child is the node for n's word followed by c, 0 if there is none.
+func (lx *lexicon) child(n int32, c byte) int32 {
+	if n == 0 {
+		return 0
+	}
+	return int32(lx.next[n][charIndex(c)])
+}
+
+// lookup appends to dst every entry that starts with word, whose node and
+// prefixes find reported, when the next word's node is next (0 for none):
+// prefix entries along the way and exact entries at the end. An
+// allow-listed word (Scunthorpe, cocktail) drops the prefix entries, so a
+// rude prefix inside an ordinary word is never reported.
+func (lx *lexicon) lookup(word []byte, n int32, prefixes bool, next int32, dst []int32) []int32 {
+	mark := len(dst)
+	if prefixes {
+		p := int32(0)
+		for i := 0; i < len(word); i++ {
+			if p = int32(lx.next[p][charIndex(word[i])]); p == 0 {
+				break
+			}
+			if lx.flags[p]&nfPrefix != 0 {
+				dst = append(dst, lx.nodes[p].prefix...)
+			}
 		}
+	}
+	if n == 0 {
+		return dst
 	}
 	node := &lx.nodes[n]
 	if node.allow {
 		dst = dst[:mark]
 	}
 	dst = append(dst, node.first...)
-	if node.bySecond != nil && next != nil {
-		dst = append(dst, node.bySecond[string(next)]...)
-	}
-	return dst
+	return lx.lookupSecond(n, next, dst)
 }
 
-// lookupSecond appends the phrases that start with word and whose second
-// word is next, without the single-word and prefix entries lookup adds.
-func (lx *lexicon) lookupSecond(word, next []byte, dst []int32) []int32 {
-	n := int32(0)
-	for i := 0; i < len(word); i++ {
-		c := charIndex(word[i])
-		if c < 0 {
-			return dst
-		}
-		if n = int32(lx.next[n][c]); n == 0 {
-			return dst
-		}
-	}
-	if m := lx.nodes[n].bySecond; m != nil {
-		dst = append(dst, m[string(next)]...)
-	}
-	return dst
+// lookupBytes is lookup for a word that is not a token's ("fuuuck"
+// squeezed, "she" with its 's back).
+func (lx *lexicon) lookupBytes(word []byte, next int32, dst []int32) []int32 {
+	n, prefixes := lx.find(word)
+	return lx.lookup(word, n, prefixes, next, dst)
 }
 
-// isAllowed reports whether word is on the allow list.
-func (lx *lexicon) isAllowed(word []byte) bool {
-	n := int32(0)
-	for i := 0; i < len(word); i++ {
-		c := charIndex(word[i])
-		if c < 0 {
-			return false
-		}
-		if n = int32(lx.next[n][c]); n == 0 {
-			return false
-		}
+// lookupSecond appends the phrases that start with the word at node first
+// and whose second word is at node second.
+func (lx *lexicon) lookupSecond(first, second int32, dst []int32) []int32 {
+	if first == 0 || second == 0 || lx.flags[first]&nfPairs == 0 || lx.flags[second]&nfSecond == 0 {
+		return dst
 	}
-	return lx.nodes[n].allow
+	return append(dst, lx.pairs[pairKey(first, second)]...)
 }
 
 // matchMasked compares a masked word ("f*ck", "s**t", "b*ll*cks") with the

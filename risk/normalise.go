@@ -15,6 +15,7 @@ type token struct {
 	ns, ne     int32
 	sent       int32 // sentence number, so rules do not pair words across sentences
 	flags      uint16
+	node       uint16 // the word's lexicon trie node, 0 if none; set by match
 }
 
 const (
@@ -31,6 +32,7 @@ const (
 	tfOne                           // a '1' was read as 'i' (retry with 'l')
 	tfPossessive                    // ended in 's before normalisation
 	tfApos                          // an apostrophe was dropped ("I'll" → "ill")
+	tfPrefixes                      // prefix entries lie on the word's trie path; set by match
 )
 
 // scanState is the per-call scratch space, pooled by the Screener.

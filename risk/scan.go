@@ -35,6 +35,16 @@ func (s *Screener) scan(st *scanState) {
 // match finds every lexicon entry in the token stream.
 func (s *Screener) match(st *scanState) {
 	lx := s.lex
+	// Every word is walked through the trie once; phrases are then found
+	// by the nodes of their first two words.
+	for i := range st.toks {
+		t := &st.toks[i]
+		n, prefixes := lx.find(st.norm[t.ns:t.ne])
+		t.node = uint16(n)
+		if prefixes {
+			t.flags |= tfPrefixes
+		}
+	}
 	var cands [32]int32
 	for i := range st.toks {
 		t := &st.toks[i]
@@ -42,39 +52,40 @@ func (s *Screener) match(st *scanState) {
 			continue
 		}
 		w := st.norm[t.ns:t.ne]
-		var next []byte
+		var next *token
+		nextNode := int32(0)
 		if i+1 < len(st.toks) {
-			next = st.word(i + 1)
+			next = &st.toks[i+1]
+			nextNode = int32(next.node)
 		}
 		ids := cands[:0]
 		if t.flags&tfMasked != 0 {
 			ids = lx.matchMasked(w, ids)
 		} else {
-			ids = lx.lookup(w, next, ids)
+			ids = lx.lookup(w, int32(t.node), t.flags&tfPrefixes != 0, nextNode, ids)
 			// The tokenizer cut a trailing 's ("she's" → "she", "what's"
 			// → "what"); entries are written as people type without the
 			// apostrophe ("shes fine", "get whats coming"), so look the
 			// word, or the word after it, up again with the s.
 			if t.flags&tfPossessive != 0 && len(w) < 32 {
 				var pb [32]byte
-				ids = lx.lookup(append(append(pb[:0], w...), 's'), next, ids)
+				ids = lx.lookupBytes(append(append(pb[:0], w...), 's'), nextNode, ids)
 			}
-			if next != nil && i+2 < len(st.toks) && isFiller(next) {
+			if next != nil && i+2 < len(st.toks) && lx.filler(nextNode) {
 				// "haven't REALLY got the foggiest": phrases are filed
 				// under their second word, so look past the filler.
-				ids = lx.lookupSecond(w, st.word(i+2), ids)
+				ids = lx.lookupSecond(int32(t.node), int32(st.toks[i+2].node), ids)
 			}
-			if next != nil && st.toks[i+1].flags&tfPossessive != 0 && len(next) < 32 {
-				var pb [32]byte
-				ids = lx.lookupSecond(w, append(append(pb[:0], next...), 's'), ids)
+			if next != nil && next.flags&tfPossessive != 0 && next.ne-next.ns < 32 {
+				ids = lx.lookupSecond(int32(t.node), lx.child(nextNode, 's'), ids)
 			}
 			if len(ids) == 0 && hasRun(w, 3) {
 				// "fuuuuck", "shiiiite": squeeze long runs to two letters,
 				// then to one, and look again.
 				st.buf = squeeze(st.buf[:0], w, 2)
-				if ids = lx.lookup(st.buf, next, ids); len(ids) == 0 {
+				if ids = lx.lookupBytes(st.buf, nextNode, ids); len(ids) == 0 {
 					st.buf = squeeze(st.buf[:0], w, 1)
-					if ids = lx.lookup(st.buf, next, ids); len(ids) == 0 {
+					if ids = lx.lookupBytes(st.buf, nextNode, ids); len(ids) == 0 {
 						ids = lx.stretchedSwear(w, st.buf, ids)
 					}
 				}
@@ -86,18 +97,17 @@ func (s *Screener) match(st *scanState) {
 	}
 }
 
-// isFiller: words people drop into a set phrase without changing it
+// fillerWords: words people drop into a set phrase without changing it
 // ("haven't got the foggiest", "you'll really regret it", "this place is
-// such a joke").
-func isFiller(w []byte) bool {
-	switch string(w) {
-	case "got", "even", "really", "just", "so", "actually", "honestly", "ever", "still", "literally",
-		"completely", "totally", "absolutely", "truly", "seriously", "proper", "such", "bloody", "flipping",
-		"frigging", "effing", "right", "all", "very", "quite", "pretty", "definitely", "certainly", "genuinely":
-		return true
-	}
-	return false
+// such a joke"). Each has a lexicon node, so filler tests a token's node.
+var fillerWords = [...]string{
+	"got", "even", "really", "just", "so", "actually", "honestly", "ever", "still", "literally",
+	"completely", "totally", "absolutely", "truly", "seriously", "proper", "such", "bloody", "flipping",
+	"frigging", "effing", "right", "all", "very", "quite", "pretty", "definitely", "certainly", "genuinely",
 }
+
+// filler reports whether the word at node n is one of fillerWords.
+func (lx *lexicon) filler(n int32) bool { return n != 0 && lx.flags[n]&nfFiller != 0 }
 
 func hasRun(w []byte, n int) bool {
 	run := 1
@@ -158,7 +168,7 @@ func (s *Screener) tryEntry(st *scanState, i int, id int32) {
 			return
 		}
 		t := &st.toks[i+k+skip]
-		if skip == 0 && !el.any && !el.num && i+k+1 < len(st.toks) && isFiller(st.norm[t.ns:t.ne]) &&
+		if skip == 0 && !el.any && !el.num && i+k+1 < len(st.toks) && s.lex.filler(int32(t.node)) &&
 			string(st.norm[t.ns:t.ne]) != el.word && t.sent == st.toks[i].sent {
 			// One filler inside a phrase does not change what it says.
 			skip = 1
