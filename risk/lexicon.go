@@ -87,6 +87,8 @@ const (
 	gTrait                             // faking, no idea, can't be trusted: negative only when generalised
 	gDisciplinary                      // final written warning, under investigation: a named person's HR matter
 	gLurk                              // "I'll be waiting outside", "I'll be outside": lying in wait, with a person after it
+	gIncite                            // "let's all", "everyone", "rally at": calling others to act together
+	gFate                              // "getting hurt", "put through", "go up in flames": harm that befalls someone
 	numGroups
 )
 
@@ -101,7 +103,7 @@ var groupNames = [numGroups]string{
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 	"pet", "exploit", "electoral", "campaign", "commercial",
 	"veiled-cue", "harm-event", "surveil-cue", "routine", "addressee", "generaliser", "trait", "disciplinary",
-	"lurk",
+	"lurk", "incite", "fate",
 }
 
 // groupSet holds any of the groups: more of them than one machine word.

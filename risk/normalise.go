@@ -270,6 +270,88 @@ func (st *scanState) tokenize() {
 	if st.spaced {
 		st.joinSpaced()
 	}
+	st.txtLetters()
+}
+
+// txtSpeak returns the ordinary spelling of a text-speak word of two or more
+// characters, or "". Single letters ("u", "r") are left to txtLetters, after
+// spaced-out letters have been joined, so "f u c k" is still one word.
+func txtSpeak(w []byte) string {
+	if len(w) < 2 || len(w) > 6 {
+		return ""
+	}
+	switch string(w) {
+	case "ur", "yr", "yor":
+		return "your"
+	case "wil", "wl":
+		return "will"
+	case "gna", "gunna", "gona", "gnna":
+		return "gonna"
+	case "imma", "ima":
+		return "gonna"
+	case "da", "teh":
+		return "the"
+	case "thru", "thro":
+		return "through"
+	case "agen", "agin":
+		return "again"
+	case "tmrw", "tmoz", "tomoz", "2moro", "2moz":
+		return "tomorrow"
+	case "2nite", "2nyt", "tonite":
+		return "tonight"
+	case "w8", "w8n":
+		return "wait"
+	case "w8in", "w8ing":
+		return "waiting"
+	case "m8", "m8s":
+		return "mate"
+	case "l8r":
+		return "later"
+	case "skl", "skool", "skul":
+		return "school"
+	case "kno", "knw":
+		return "know"
+	case "comin":
+		return "coming"
+	case "walkin":
+		return "walking"
+	case "ruinin":
+		return "ruining"
+	case "wen":
+		return "when"
+	case "wiv", "wif":
+		return "with"
+	case "ull":
+		return "youll"
+	}
+	return ""
+}
+
+// txtLetters reads the single letters of text-speak ("c u there", "u r
+// dead", "i'll b waiting") as the words they stand for.
+func (st *scanState) txtLetters() {
+	for i := range st.toks {
+		t := &st.toks[i]
+		if t.ne-t.ns != 1 || t.flags&tfJoined != 0 {
+			continue
+		}
+		var r string
+		switch st.norm[t.ns] {
+		case 'u':
+			r = "you"
+		case 'r':
+			r = "are"
+		case 'b':
+			r = "be"
+		case 'c':
+			r = "see"
+		default:
+			continue
+		}
+		t.ns = int32(len(st.norm))
+		st.norm = append(st.norm, r...)
+		t.ne = int32(len(st.norm))
+	}
 }
 
 // foldRune returns the ASCII letters or digits a non-ASCII rune stands for:
@@ -316,6 +398,15 @@ func (st *scanState) endWord(t *token) {
 		}
 	} else {
 		st.singles = 0
+	}
+	if r := txtSpeak(w); r != "" {
+		// "ur", "w8in", "gna": text-speak spelt out, so the word lists
+		// need only the ordinary spelling ("watch your back").
+		st.norm = append(st.norm[:t.ns], r...)
+		t.ne = int32(len(st.norm))
+		t.flags &^= tfDigit
+		st.toks = append(st.toks, *t)
+		return
 	}
 	if t.flags&tfDigit != 0 {
 		if t.flags&(tfAlpha|tfMasked) == 0 {

@@ -24,8 +24,11 @@ func TestTokenize(t *testing.T) {
 		{"fück café", "fuck cafe"}, // accents stripped
 		{"αβγ", "ab"},              // Greek look-alikes; γ has none
 		{"07911 123456", "07911 123456"},
-		{"5am A167", "sam aigt"},               // letters and digits mixed read as leetspeak
-		{"a b", "a b"},                         // two single letters are not joined
+		{"5am A167", "sam aigt"},                    // letters and digits mixed read as leetspeak
+		{"a d", "a d"},                              // two single letters are not joined
+		{"i'll b w8in 4 u", "ill be waiting 4 you"}, // text-speak spelt out
+		{"watch ur back m8", "watch your back mate"},
+		{"u r a b", "urab"},                    // spaced letters are joined before text-speak is read
 		{"fu\u200bck sh\u00adit", "fuck shit"}, // zero-width space, soft hyphen
 		{"ƒuck", "fuck"},
 		{"", ""},

@@ -102,6 +102,12 @@ func TestExactCategories(t *testing.T) {
 		inc("I'll get my mates round to sort the bin men out", Threat),
 		out("Your bin men are lazy, every one of them", Abuse),
 	}
+	checkExact(t, s, cases)
+}
+
+// checkExact screens each case and wants exactly its categories.
+func checkExact(t *testing.T, s *Screener, cases []screenCase) {
+	t.Helper()
 	for _, c := range cases {
 		opts := Options{PreElection: c.pe}
 		if c.in {

@@ -23,6 +23,7 @@ func (s *Screener) scan(st *scanState) {
 	s.match(st)
 	s.refineHits(st)
 	s.applyRules(st)
+	s.threatShapes(st)
 	s.hateThreats(st)
 	s.personalData(st)
 	s.leaks(st)
@@ -341,11 +342,7 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(Threat, normal, h.a, h.b, "Reads as a threat of violence or harm.", "Remove it; if it came from a resident, follow the threats procedure.")
 		}
 		if g.has(gViolent) {
-			_, safe := st.near(h, gSafeObject, 1, 1, true)
-			if !safe {
-				_, safe = st.near(h, gPhotoContext, 12, 0, true)
-			}
-			if !safe {
+			if !st.violentSafe(h) {
 				if o, ok := st.near(h, gIntent, 8, -1, true); ok {
 					st.addSpan(Threat, normal, o, h, "States an intention or wish to do violence or damage.", "Remove it; if it came from a resident, follow the threats procedure.")
 				}
@@ -442,8 +439,13 @@ func (st *scanState) safeThreatObject(h hit) bool {
 	}
 	// Only an object after the phrase clears it: "home" inside "going
 	// home in a box" is part of the threat.
+	// "…what happens to your application": the object may follow "to".
+	at := h.b
+	if int(at) < len(st.toks) && string(st.word(int(at))) == "to" {
+		at++
+	}
 	for _, o := range st.hits {
-		if o.a == h.b && o.groups.has(gSafeObject) && st.toks[o.a].sent == st.toks[h.a].sent {
+		if (o.a == h.b || o.a == at) && o.groups.has(gSafeObject) && st.toks[o.a].sent == st.toks[h.a].sent {
 			return !(o.b == o.a+1 && string(st.word(int(o.a))) == "it")
 		}
 	}
@@ -744,6 +746,11 @@ func (st *scanState) apart(h hit, g group, window int32, other hit) (hit, bool) 
 // a report, not a threat.
 func (s *Screener) surveilRule(st *scanState, h hit) {
 	if _, ok := st.near(h, gAddressee, 4, 1, true); !ok {
+		// "your home address isn't hard to find": what is known,
+		// and whose it is, named first.
+		if o, ok := st.near(h, gRoutine, 3, -1, true); ok && o.a > 0 && st.inGroup(int(o.a)-1, gAddressee) {
+			st.addSpan(Threat, normal, o, h, "Intimidation: tells someone their home, routine or family can be found.", sugThreat)
+		}
 		return
 	}
 	if o, ok := st.near(h, gRoutine, 8, 1, true); ok {
