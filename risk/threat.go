@@ -21,7 +21,7 @@ func (s *Screener) threatShapes(st *scanState) {
 		g := h.groups
 		switch {
 		case g.has(gViolent) && !st.violentSafe(h):
-			if o, ok := st.bareIntent(h); ok {
+			if o, ok := st.bareIntent(s.lex, h); ok {
 				st.add(Threat, normal, o, h.b, "States an intention to do violence or damage.", sugThreat)
 			} else if o, ok := st.incitement(h); ok && st.aimedAt(h) {
 				st.add(Threat, normal, min(o, h.a), h.b, "Calls on others to attack someone.", sugThreat)
@@ -69,9 +69,9 @@ func (st *scanState) violentSafe(h hit) bool {
 // its apostrophe, straight before the verb. Alone "ill" is only ever
 // "unwell", so the verb must follow at once (one filler allowed, "ill
 // proper batter him", and a passive "get": "hell get lamped").
-func (st *scanState) bareIntent(h hit) (int32, bool) {
+func (st *scanState) bareIntent(lx *lexicon, h hit) (int32, bool) {
 	k := h.a - 1
-	if k >= 0 && isFiller(st.word(int(k))) {
+	if k >= 0 && lx.filler(int32(st.toks[k].node)) {
 		k--
 	}
 	if k >= 0 && (string(st.word(int(k))) == "get" || string(st.word(int(k))) == "be") {
