@@ -1,11 +1,14 @@
 package web
 
 import (
+	"crypto/subtle"
 	"embed"
 	"fmt"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"time"
 
@@ -45,7 +48,41 @@ func (s *Server) handleReadyz() http.Handler {
 }
 
 func (s *Server) handleMetrics() http.Handler {
-	return promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{Registry: s.deps.Registry})
+	h := promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{Registry: s.deps.Registry})
+	want := []byte("Bearer " + s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		switch {
+		case s.cfg.MetricsToken != "":
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				http.Error(w, "metrics need the scrape token", http.StatusUnauthorized)
+				return
+			}
+		case !directLocal(r):
+			http.Error(w, "metrics are served to this host only; set SIGNPOST_METRICS_TOKEN to scrape from elsewhere", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// directLocal reports whether r came straight from this host. A request a
+// reverse proxy relayed also arrives from loopback, so any forwarding
+// header makes it remote: counts of routes, errors and pools are a map
+// for an attacker and not for the public.
+func directLocal(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // handleStatic serves the compiled stylesheet and images embedded from

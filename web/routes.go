@@ -95,9 +95,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/hooks/facebook", accessPublic, s.handleFacebookVerify()},
 		{"POST", "/hooks/facebook", accessPublic, s.handleFacebookWebhook()},
 
-		// Operations. /metrics stays public here: operators restrict it
-		// at the proxy or bind it to an internal network, as Prometheus
-		// scrapers do not sign in.
+		// Operations. Prometheus scrapers do not sign in, so /metrics
+		// checks its own bearer token or a direct local request.
 		{"GET", "/healthz", accessPublic, s.handleHealthz()},
 		{"GET", "/readyz", accessPublic, s.handleReadyz()},
 		{"GET", "/metrics", accessPublic, s.handleMetrics()},

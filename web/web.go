@@ -52,6 +52,10 @@ type Config struct {
 	MaxCachedAreas int
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// MetricsToken, when set, lets a scraper read /metrics from anywhere
+	// with "Authorization: Bearer TOKEN". Unset, /metrics answers only
+	// direct requests from this host, never ones relayed by a proxy.
+	MetricsToken string
 }
 
 // ContactCounter records that a resident was served digitally, so the

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
@@ -216,7 +218,7 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"POST /api/v1/check":   {{path: "/api/v1/check", status: 400}, {path: "/api/v1/check", status: 200, json: `{"text": "Ring me on 07700 900123"}`}},
 		"GET /healthz":         {{path: "/healthz", status: 200}},
 		"GET /readyz":          {{path: "/readyz", status: 200}},
-		"GET /metrics":         {{path: "/metrics", status: 200}},
+		"GET /metrics":         {{path: "/metrics", status: 403}}, // from a remote address; TestMetricsAccess covers the rest
 		"GET /staff/sign-in":   {{path: "/staff/sign-in", status: 200}, {path: "/staff/sign-in?next=//evil.example", status: 200}},
 		// Without the sign-in form's own token every sign-in is refused.
 		"POST /staff/sign-in":      {{path: "/staff/sign-in", status: 403, form: url.Values{"email": {"a@b.example"}, "password": {"x"}}}},
@@ -804,7 +806,11 @@ func TestMetrics(t *testing.T) {
 	f := newFixture(t)
 	get(t, f.srv, "/")
 	get(t, f.srv, "/nope")
-	r := get(t, f.srv, "/metrics")
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, req)
+	r := result{status: rec.Code, body: rec.Body.String()}
 	for _, want := range []string{
 		`signpost_http_requests_total{code="200",route="GET /{$}"} 1`,
 		`signpost_http_requests_total{code="404",route="unmatched"} 1`,
@@ -815,6 +821,46 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+func TestMetricsAccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		token  string
+		remote string
+		header []string
+		want   int
+	}{
+		{"local, no token set", "", "127.0.0.1:5000", nil, 200},
+		{"local IPv6, no token set", "", "[::1]:5000", nil, 200},
+		{"relayed by a local proxy", "", "127.0.0.1:5000", []string{"X-Forwarded-For", "198.51.100.7"}, 403},
+		{"relayed with Forwarded", "", "127.0.0.1:5000", []string{"Forwarded", "for=198.51.100.7"}, 403},
+		{"remote, no token set", "", "198.51.100.7:5000", nil, 403},
+		{"remote, right token", "s3cret-scrape", "198.51.100.7:5000", []string{"Authorization", "Bearer s3cret-scrape"}, 200},
+		{"remote, wrong token", "s3cret-scrape", "198.51.100.7:5000", []string{"Authorization", "Bearer s3cret-scrapf"}, 401},
+		{"token set, local without it", "s3cret-scrape", "127.0.0.1:5000", nil, 401},
+		{"token set, basic auth", "s3cret-scrape", "198.51.100.7:5000", []string{"Authorization", "Basic czNjcmV0LXNjcmFwZQ=="}, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &Server{cfg: Config{MetricsToken: tt.token}, deps: Deps{Registry: prometheus.NewRegistry()}}
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.RemoteAddr = tt.remote
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				req.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			rec := httptest.NewRecorder()
+			s.handleMetrics().ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if tt.want == 401 && rec.Header().Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
 	}
 }
 

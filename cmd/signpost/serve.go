@@ -140,6 +140,9 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	srv, err := web.NewServer(web.Config{
 		CouncilName: *council, ServiceName: *service, BrandColour: *brand, LogoURL: *logo,
 		BaseURL: strings.TrimSuffix(*baseURL, "/"), ContactURL: *contactURL,
+		// From the environment only, like every secret: argv is visible to
+		// every user of the host.
+		MetricsToken: env.getenv("SIGNPOST_METRICS_TOKEN"),
 	}, deps)
 	if err != nil {
 		return err
