@@ -1,9 +1,10 @@
 // Package channel defines how Signpost talks to the places a notice is
 // published: one small Connector interface that every network (Mastodon,
-// Bluesky, Facebook, X, e-mail, webhooks) implements in its own subpackage,
-// the Post and Receipt types that cross it, and the error classification
-// (permanent or retryable, with a Retry-After) that lets delivery decide
-// whether to try again, when, or to mark the channel unhealthy.
+// Bluesky, Facebook, X, e-mail over SMTP or GOV.UK Notify, webhooks)
+// implements in its own subpackage, the Post and Receipt types that cross
+// it, and the error classification (permanent or retryable, with a
+// Retry-After) that lets delivery decide whether to try again, when, or
+// to mark the channel unhealthy.
 //
 // Per network, what a retry after a lost answer does (package delivery
 // records each delivery before reporting success, so this matters only
@@ -14,6 +15,7 @@
 //	X         on a retry, parts already among the account's last 100 posts are reused; X also refuses repeated text. Exactly once.
 //	Webhook   X-Signpost-Delivery is stable across retries; receivers drop repeats. Exactly once if receivers dedupe.
 //	E-mail    Message-ID is stable per (delivery, address); providers often drop repeats. At least once.
+//	Notify    e-mail through GOV.UK Notify: a reference per (delivery, address); a retry looks it up first and skips what Notify took. Exactly once.
 //	Bluesky   with a delivery key and CreatedAt, putRecord with a record key derived from them: the retry rewrites the same record. Exactly once.
 //	Facebook  no idempotency key; on a retry the connector first looks for the same message among the Page's recent posts. Exactly once unless the Page posted identical text meanwhile.
 //

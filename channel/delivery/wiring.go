@@ -16,6 +16,7 @@ import (
 	"github.com/signpost-uk/signpost/channel/email"
 	"github.com/signpost-uk/signpost/channel/facebook"
 	"github.com/signpost-uk/signpost/channel/mastodon"
+	"github.com/signpost-uk/signpost/channel/notify"
 	"github.com/signpost-uk/signpost/channel/render"
 	"github.com/signpost-uk/signpost/channel/webhook"
 	"github.com/signpost-uk/signpost/channel/x"
@@ -38,12 +39,24 @@ type ChannelConfig struct {
 	SiteURL    string `json:"site_url,omitempty"`   // email: residents' site, for unsubscribe links
 	IMAP       string `json:"imap,omitempty"`       // email: host:port of the monitored mailbox residents write to
 	Mailbox    string `json:"mailbox,omitempty"`    // email: its folder (default INBOX)
-	URL        string `json:"url,omitempty"`        // webhook
+	// Transport is how an e-mail channel sends: TransportSMTP (the
+	// default, "") or TransportNotify, whose credentials are the API key.
+	Transport      string `json:"transport,omitempty"`
+	NotifyTemplate string `json:"notify_template,omitempty"` // email through Notify: the template's id
+	NotifyReplyTo  string `json:"notify_reply_to,omitempty"` // email through Notify: a reply-to address's id; "" for the service's default
+	NotifyAPI      string `json:"notify_api,omitempty"`      // email through Notify: API base, for tests
+	URL            string `json:"url,omitempty"`             // webhook
 	// Categories are the notice categories this channel publishes by
 	// default: a notice with no channels chosen goes to every channel
 	// listing its category (store.DB.DefaultChannels).
 	Categories []signpost.Category `json:"categories,omitempty"`
 }
+
+// The ways an e-mail channel can send.
+const (
+	TransportSMTP   = "smtp"
+	TransportNotify = "notify"
+)
 
 // Check names the first setting a channel type needs and lacks.
 func (c ChannelConfig) Check(typ channel.Type) error {
@@ -53,6 +66,23 @@ func (c ChannelConfig) Check(typ channel.Type) error {
 		channel.Facebook: {{"page-id", c.PageID}},
 		channel.Email:    {{"smtp", c.SMTP}, {"from", c.From}, {"site-url", c.SiteURL}},
 		channel.Webhook:  {{"url", c.URL}},
+	}
+	if typ == channel.Email {
+		switch c.Transport {
+		case "", TransportSMTP:
+		case TransportNotify:
+			need[typ] = [][2]string{{"notify-template", c.NotifyTemplate}, {"site-url", c.SiteURL}}
+			// Notify refuses a one-click unsubscribe link that is not
+			// https, so every message would fail.
+			if c.SiteURL != "" && !strings.HasPrefix(c.SiteURL, "https://") {
+				return signpost.Errorf(signpost.EINVALID, "an e-mail channel through GOV.UK Notify needs an https --site-url: Notify accepts only https unsubscribe links")
+			}
+			if c.IMAP != "" {
+				return signpost.Errorf(signpost.EINVALID, "--imap needs the SMTP transport: replies to residents go out through the mailbox's own server")
+			}
+		default:
+			return signpost.Errorf(signpost.EINVALID, "--transport %q: want smtp or notify", c.Transport)
+		}
 	}
 	for _, f := range need[typ] {
 		if f[1] == "" {
@@ -93,6 +123,16 @@ func Build(name string, typ channel.Type, cfg ChannelConfig, token string, n Net
 		if n.Subscribers != nil {
 			subs = n.Subscribers(name)
 		}
+		// Subscriptions will supply per-address signed links; until
+		// then the link goes to where residents manage them.
+		unsubscribe := func(string) string { return site + "/subscriptions" }
+		if cfg.Transport == TransportNotify {
+			nc, err := notify.New(notify.Config{APIKey: token, TemplateID: cfg.NotifyTemplate, ReplyToID: cfg.NotifyReplyTo, API: cfg.NotifyAPI, Client: n.Client})
+			if err != nil {
+				return nil, err
+			}
+			return email.New(email.Config{Transport: nc, Subscribers: subs, Unsubscribe: unsubscribe})
+		}
 		var inbox *email.MailboxConfig
 		if cfg.IMAP != "" {
 			// The monitored mailbox is the same account as the SMTP
@@ -100,10 +140,7 @@ func Build(name string, typ channel.Type, cfg ChannelConfig, token string, n Net
 			inbox = &email.MailboxConfig{Addr: cfg.IMAP, Username: cfg.Username, Password: token, Mailbox: cfg.Mailbox, Dial: n.Dial}
 		}
 		return email.New(email.Config{Addr: cfg.SMTP, Username: cfg.Username, Password: token, From: cfg.From, Subscribers: subs, Inbox: inbox,
-			// Subscriptions will supply per-address signed links; until
-			// then the link goes to where residents manage them.
-			Unsubscribe: func(string) string { return site + "/subscriptions" },
-			Dial:        n.Dial})
+			Unsubscribe: unsubscribe, Dial: n.Dial})
 	case channel.Webhook:
 		return webhook.New(webhook.Config{URL: cfg.URL, Secret: []byte(token), Client: n.Client})
 	}

@@ -10,6 +10,10 @@
 // per subscriber; the Message-ID is derived from the delivery key and the
 // address, so a resend after a lost answer carries the same Message-ID,
 // which many providers use to drop duplicates.
+//
+// SMTP is the default way out; a Transport (GOV.UK Notify's API, package
+// notify) can take its place for subscribers' messages, with the same
+// per-subscriber unsubscribe links.
 package email
 
 import (
@@ -32,8 +36,31 @@ import (
 	"github.com/signpost-uk/signpost/channel"
 )
 
+// Sender sends messages one address at a time, each with that address's
+// unsubscribe link: an SMTP session, or a Transport's equivalent.
+type Sender interface {
+	// Send sends p to one address and returns the message's id. A
+	// failure for that address alone is permanent with Code "recipient"
+	// and the Sender can go on; after any other failure, close it.
+	Send(ctx context.Context, to string, p channel.Post, unsubscribe string) (string, error)
+	// Close ends the session.
+	Close() error
+}
+
+// Transport hands messages to something other than an SMTP server.
+type Transport interface {
+	// Open starts sending.
+	Open(ctx context.Context) (Sender, error)
+	// Health checks the credentials still work, without sending.
+	Health(ctx context.Context) error
+}
+
 // Config is what an e-mail channel needs.
 type Config struct {
+	// Transport, when set, sends subscribers' messages instead of SMTP;
+	// Addr, Username, Password, From, TLS, Dial and Inbox are then not
+	// used, and replies (Reply) cannot be sent.
+	Transport Transport
 	// Addr is the submission server, host:port (usually port 587).
 	Addr     string
 	Username string
@@ -68,6 +95,15 @@ type Connector struct {
 
 // New checks the configuration and returns a connector.
 func New(cfg Config) (*Connector, error) {
+	if cfg.Unsubscribe == nil && len(cfg.Subscribers) > 0 {
+		return nil, fmt.Errorf("email: an unsubscribe link is required for every message")
+	}
+	if cfg.Transport != nil {
+		if cfg.Inbox != nil {
+			return nil, fmt.Errorf("email: a monitored mailbox needs SMTP to answer from, not another transport")
+		}
+		return &Connector{cfg: cfg}, nil
+	}
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil || host == "" {
 		return nil, fmt.Errorf("email: server %q is not host:port", cfg.Addr)
@@ -75,9 +111,6 @@ func New(cfg Config) (*Connector, error) {
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("email: from %q: %w", cfg.From, err)
-	}
-	if cfg.Unsubscribe == nil && len(cfg.Subscribers) > 0 {
-		return nil, fmt.Errorf("email: an unsubscribe link is required for every message")
 	}
 	if cfg.TLS == nil {
 		cfg.TLS = &tls.Config{}
@@ -123,8 +156,12 @@ func (c *Connector) Update(ctx context.Context, _ channel.Receipt, p channel.Pos
 // Delete does nothing: sent e-mail cannot be recalled.
 func (c *Connector) Delete(context.Context, channel.Receipt) error { return nil }
 
-// Health connects, upgrades to TLS and logs in, sending nothing.
+// Health connects, upgrades to TLS and logs in, sending nothing; or asks
+// the Transport.
 func (c *Connector) Health(ctx context.Context) error {
+	if c.cfg.Transport != nil {
+		return c.cfg.Transport.Health(ctx)
+	}
 	cl, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -140,30 +177,32 @@ func (c *Connector) sendAll(ctx context.Context, p channel.Post, prefix string) 
 	if len(c.cfg.Subscribers) == 0 {
 		return channel.Receipt{}, nil
 	}
-	cl, err := c.open(ctx)
+	s, err := c.Open(ctx)
 	if err != nil {
 		return channel.Receipt{}, err
 	}
-	defer cl.Close()
+	p.Subject = prefix + p.Subject
 	var r channel.Receipt
 	refused := 0
 	for _, to := range c.cfg.Subscribers {
-		if err := ctx.Err(); err != nil {
-			return r, err
+		addr, err := ParseRecipient(to)
+		if err != nil {
+			refused++
+			continue
 		}
-		id, err := c.send(cl, to, p, prefix, c.cfg.Unsubscribe)
+		id, err := s.Send(ctx, addr, p, c.cfg.Unsubscribe(addr))
 		if err != nil {
 			if channel.IsPermanent(err) && channel.Code(err) == "recipient" {
 				refused++
-				cl.Reset()
 				continue
 			}
+			s.Close()
 			return r, err
 		}
 		r.IDs = append(r.IDs, id)
 	}
-	if err := cl.Quit(); err != nil {
-		return r, classify("quit", err)
+	if err := s.Close(); err != nil {
+		return r, err
 	}
 	if refused > 0 && len(r.IDs) == 0 {
 		return r, channel.Permanent("email: the server refused all %d recipients", refused)
@@ -189,6 +228,9 @@ func (c *Connector) deadline(ctx context.Context) time.Time {
 // dial opens a session and returns the raw connection too, so a long
 // session can move its deadline on.
 func (c *Connector) dial(ctx context.Context) (*smtp.Client, net.Conn, error) {
+	if c.cfg.Transport != nil {
+		return nil, nil, notSMTP()
+	}
 	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
 	if err != nil {
 		return nil, nil, channel.TransportError("email: connect", err)
@@ -230,8 +272,12 @@ type Session struct {
 	conn net.Conn
 }
 
-// Open starts a session: connect, EHLO, STARTTLS (required), AUTH.
-func (c *Connector) Open(ctx context.Context) (*Session, error) {
+// Open starts a session: connect, EHLO, STARTTLS (required), AUTH; or
+// opens the Transport.
+func (c *Connector) Open(ctx context.Context) (Sender, error) {
+	if c.cfg.Transport != nil {
+		return c.cfg.Transport.Open(ctx)
+	}
 	cl, conn, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -248,7 +294,7 @@ func (s *Session) Send(ctx context.Context, to string, p channel.Post, unsubscri
 		return "", err
 	}
 	s.conn.SetDeadline(s.c.deadline(ctx))
-	id, err := s.c.send(s.cl, to, p, "", func(string) string { return unsubscribe })
+	id, err := s.c.send(s.cl, to, p, unsubscribe)
 	if err != nil && channel.Code(err) == "recipient" {
 		s.cl.Reset()
 	}
@@ -265,13 +311,13 @@ func (s *Session) Close() error {
 	return nil
 }
 
-func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, prefix string, unsub func(address string) string) (string, error) {
-	addr, err := mail.ParseAddress(to)
+func (c *Connector) send(cl *smtp.Client, to string, p channel.Post, unsub string) (string, error) {
+	addr, err := ParseRecipient(to)
 	if err != nil {
-		return "", &channel.Error{Class: channel.ErrPermanent, Code: "recipient", Message: "email: a subscriber address is not valid"}
+		return "", err
 	}
-	msg, id := c.message(addr.Address, p, prefix, unsub(addr.Address))
-	return id, c.transmit(cl, addr.Address, msg)
+	msg, id := c.message(addr, p, unsub)
+	return id, c.transmit(cl, addr, msg)
 }
 
 // transmit sends one message to one recipient in an open session.
@@ -302,7 +348,7 @@ func (c *Connector) transmit(cl *smtp.Client, to string, msg []byte) error {
 
 // message builds one subscriber's message. Header values are cleaned of
 // line breaks so no text can inject headers.
-func (c *Connector) message(to string, p channel.Post, prefix, unsub string) ([]byte, string) {
+func (c *Connector) message(to string, p channel.Post, unsub string) ([]byte, string) {
 	sum := sha256.Sum256([]byte(p.IdempotencyKey + "\x00" + to))
 	domain := c.from.Address[strings.LastIndexByte(c.from.Address, '@')+1:]
 	id := hex.EncodeToString(sum[:12]) + "@" + domain
@@ -311,7 +357,7 @@ func (c *Connector) message(to string, p channel.Post, prefix, unsub string) ([]
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, oneLine(v)) }
 	h("From", c.from.String())
 	h("To", "<"+to+">")
-	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(prefix+p.Subject)))
+	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(p.Subject)))
 	h("Date", c.cfg.Now().Format(time.RFC1123Z))
 	h("Message-ID", "<"+id+">")
 	h("MIME-Version", "1.0")
@@ -325,16 +371,43 @@ func (c *Connector) message(to string, p channel.Post, prefix, unsub string) ([]
 	h("Auto-Submitted", "auto-generated")
 	b.WriteString("\r\n")
 
-	body := p.Text()
-	if p.Link != "" && !strings.Contains(body, p.Link) {
-		body += "\n\n" + p.Link
-	}
-	body += "\n\n-- \nYou are getting this because you subscribed to these updates.\nUnsubscribe: " + unsub + "\n"
+	body := Body(p, unsub)
 	qp := quotedprintable.NewWriter(&b)
 	qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")))
 	qp.Close()
 	return b.Bytes(), id
 }
+
+// notSMTP is the answer to what only SMTP can do (replies) on a
+// connector with another Transport.
+func notSMTP() error {
+	return channel.Permanent("email: this channel sends through another transport, not SMTP")
+}
+
+// ParseRecipient returns the address part of "Name <address>" or of a
+// bare address; what is not an address fails as a permanent error with
+// Code "recipient", as Send's refusals do.
+func ParseRecipient(to string) (string, error) {
+	a, err := mail.ParseAddress(to)
+	if err != nil {
+		return "", &channel.Error{Class: channel.ErrPermanent, Code: "recipient", Message: "email: a subscriber address is not valid"}
+	}
+	return a.Address, nil
+}
+
+// Body is the text of a subscriber's message, whatever carries it: the
+// post, its link unless the text has it, and a footer with the
+// unsubscribe link for readers whose mail program shows no button.
+func Body(p channel.Post, unsub string) string {
+	body := p.Text()
+	if p.Link != "" && !strings.Contains(body, p.Link) {
+		body += "\n\n" + p.Link
+	}
+	return body + "\n\n-- \nYou are getting this because you subscribed to these updates.\nUnsubscribe: " + unsub + "\n"
+}
+
+// Subject is a subject on one line, so no text can inject headers.
+func Subject(p channel.Post) string { return oneLine(p.Subject) }
 
 func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")

@@ -36,6 +36,9 @@ type ReplyMail struct {
 // Reply sends r over SMTP, threaded by In-Reply-To and References (RFC
 // 5322 §3.6.4), and returns its Message-ID (without brackets).
 func (c *Connector) Reply(ctx context.Context, r ReplyMail) (string, error) {
+	if c.cfg.Transport != nil {
+		return "", notSMTP()
+	}
 	to, err := mail.ParseAddress(r.To)
 	if err != nil {
 		return "", channel.Permanent("email: the resident's address is not valid")

@@ -1,5 +1,6 @@
 // Package fake runs stand-ins for the social networks Signpost posts to
-// (Mastodon, Bluesky, the Facebook Graph API and X) as httptest servers.
+// (Mastodon, Bluesky, the Facebook Graph API and X) and for GOV.UK Notify
+// as httptest servers.
 // Each validates requests as the network documents them (authentication,
 // body shape, length limits, facet byte ranges), answers in the network's
 // documented formats, records what was posted, and can be told to fail
@@ -112,9 +113,16 @@ func (q *faults) next() Fault {
 // headers; authFail writes its revoked- or expired-token answer.
 func (q *faults) inject(w http.ResponseWriter, r *http.Request, rateHeaders func(http.Header, time.Time), authFail func(http.ResponseWriter, Fault)) bool {
 	f := q.next()
-	switch f {
-	case 0:
+	if f == 0 {
 		return false
+	}
+	q.apply(w, r, f, rateHeaders, authFail)
+	return true
+}
+
+// apply answers a request with fault f, as inject does.
+func (q *faults) apply(w http.ResponseWriter, r *http.Request, f Fault, rateHeaders func(http.Header, time.Time), authFail func(http.ResponseWriter, Fault)) {
+	switch f {
 	case RateLimited:
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		if rateHeaders != nil {
@@ -141,13 +149,17 @@ func (q *faults) inject(w http.ResponseWriter, r *http.Request, rateHeaders func
 		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	case Reset:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-			}
+		hangUp(w)
+	}
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
 		}
 	}
-	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

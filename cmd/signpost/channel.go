@@ -51,6 +51,8 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 		"  facebook: --page-id ID                                     token: Page access token\n"+
 		"  x:        (no flags)                                       token: OAuth 2.0 user access token\n"+
 		"  email:    --smtp HOST:PORT --from ADDRESS [--username U] [--site-url URL] [--imap HOST:PORT [--mailbox FOLDER]]   token: SMTP (and IMAP) password\n"+
+		"    or:     --transport notify --notify-template ID [--notify-reply-to ID] --site-url https://…   token: GOV.UK Notify API key\n"+
+		"            (the template's subject is ((subject)) and its body ((body)); Signpost fills both in)\n"+
 		"  webhook:  --url URL                                        token: signing secret (generated and printed if none given)", env)
 	dsn := addDBFlag(fs)
 	name := fs.String("name", "", "a short name for the channel, e.g. mastodon-main")
@@ -70,6 +72,10 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	fs.StringVar(&cfg.SiteURL, "site-url", "", "email: the residents' site, for unsubscribe links")
 	fs.StringVar(&cfg.IMAP, "imap", "", "email: IMAP server host:port of the mailbox residents write to (993 for TLS, else STARTTLS); read into the inbox")
 	fs.StringVar(&cfg.Mailbox, "mailbox", "", "email: the IMAP folder to read (default INBOX)")
+	fs.StringVar(&cfg.Transport, "transport", "", "email: how to send, smtp (default) or notify (GOV.UK Notify)")
+	fs.StringVar(&cfg.NotifyTemplate, "notify-template", "", "email through Notify: the id of an e-mail template with the subject ((subject)) and the body ((body))")
+	fs.StringVar(&cfg.NotifyReplyTo, "notify-reply-to", "", "email through Notify: the id of one of the service's reply-to addresses (default: the service's own)")
+	fs.StringVar(&cfg.NotifyAPI, "notify-api-url", "", "email through Notify: API base URL (testing only)")
 	fs.StringVar(&cfg.URL, "url", "", "webhook: the receiver's URL")
 	var categories stringList
 	fs.Var(&categories, "categories", "notice categories this channel publishes by default, comma-separated (e.g. schools,roads)")

@@ -152,3 +152,50 @@ func TestChannelHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelEmailThroughNotify adds an e-mail channel that sends through
+// GOV.UK Notify, with the API key from the environment, and checks it.
+func TestChannelEmailThroughNotify(t *testing.T) {
+	t.Parallel()
+	srv := fake.NewNotify()
+	defer srv.Close()
+	c := channelCLI(t)
+	key := srv.Key("signpost_live")
+	c.vars["NOTIFY_KEY"] = key
+	base := []string{"channel", "add", "email", "--transport", "notify", "--notify-api-url", srv.URL}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no template", []string{"--name", "mail", "--site-url", "https://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "needs --notify-template"},
+		{"plain http site", []string{"--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "http://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "https --site-url"},
+		{"a mailbox", []string{"--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "https://northdale.gov.uk", "--imap", "imap.example:993", "--token-env", "NOTIFY_KEY"}, "--imap needs the SMTP transport"},
+		{"unknown transport", []string{"--name", "mail", "--transport", "pigeon", "--token-env", "NOTIFY_KEY"}, `--transport "pigeon"`},
+		{"template not a UUID", []string{"--name", "mail", "--notify-template", "updates", "--site-url", "https://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "not a UUID"},
+	} {
+		if _, _, err := c.run("", append(base, tt.args...)...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// A key cut short in copying fails at once, without showing it.
+	_, _, err := c.run(key[:len(key)-3]+"\n", append(base, "--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "https://northdale.gov.uk", "--token-stdin")...)
+	if err == nil || !strings.Contains(err.Error(), "API key") || strings.Contains(err.Error(), key[len(key)-36:len(key)-3]) {
+		t.Errorf("short key: %v", err)
+	}
+
+	out := c.must(append(base, "--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "https://northdale.gov.uk", "--token-env", "NOTIFY_KEY")...)
+	if !strings.Contains(out, `added email channel "mail"`) {
+		t.Errorf("add: %q", out)
+	}
+	if out := c.must("channel", "test", "mail", "--allow-net", "127.0.0.1"); !strings.Contains(out, "channel mail: ok") {
+		t.Errorf("test: %q", out)
+	}
+	srv.Fail(1, fake.Unauthorized)
+	if _, _, err := c.run("", "channel", "test", "mail", "--allow-net", "127.0.0.1"); err == nil || !strings.Contains(err.Error(), "API key not found") {
+		t.Errorf("revoked key: %v", err)
+	}
+	if out := c.must("channel", "list"); strings.Contains(out, key[len(key)-36:]) || !strings.Contains(out, "UNHEALTHY") {
+		t.Errorf("list: %q", out)
+	}
+}
