@@ -150,6 +150,19 @@ type entry struct {
 	groups groupSet
 }
 
+// quickCheck is what match needs to know of an entry before trying it, kept
+// small so the common cases need not read the entry: a single word with no
+// marks (^, ') is a hit wherever the word is, and most phrases fail on their
+// second or third word.
+type quickCheck struct {
+	single bool   // one word, no marks
+	any1   bool   // the second word is ? or <num>
+	w1, w2 uint16 // trie nodes of the second and third words when they are plain words, else 0
+}
+
+// plain: an element that is one exact word.
+func (e elem) plain() bool { return !e.prefix && !e.any && !e.num && !e.not }
+
 const alphabet = 36 // a-z then 0-9
 
 // trieNode holds what ends at a node; the transitions live apart in
@@ -169,8 +182,6 @@ type trieNode struct {
 // byte rather than the (larger, colder) node payload.
 const (
 	nfPrefix uint8 = 1 << iota // the node has prefix entries
-	nfPairs                    // phrases start with this node's word (lexicon.pairs)
-	nfSecond                   // this node's word is the second word of a phrase
 	nfFiller                   // this node's word is one of fillerWords
 )
 
@@ -183,11 +194,50 @@ type lexicon struct {
 	// pairs holds the phrases filed under their first two words, keyed by
 	// pairKey of the two words' nodes: a word is walked through the trie
 	// once, and its node then serves for it as a first and a second word.
-	pairs    map[uint32][]int32
-	maskable []int32 // single-word entries worth matching against masked words
+	pairs    pairTable
+	quick    []quickCheck // by entry
+	maskable []int32      // single-word entries worth matching against masked words
 }
 
 func pairKey(first, second int32) uint32 { return uint32(first)<<16 | uint32(second) }
+
+// pairTable maps a pairKey to the phrases filed under it. It is an open
+// addressing table rather than a map because it is asked for about every
+// word and most answers are no, which here costs a probe or two.
+type pairTable struct {
+	keys  []uint32 // 0 marks an empty slot: no phrase starts at the root
+	ids   [][]int32
+	shift uint32
+}
+
+func newPairTable(m map[uint32][]int32) pairTable {
+	bits := uint32(4)
+	for 1<<bits < 2*len(m) {
+		bits++
+	}
+	t := pairTable{keys: make([]uint32, 1<<bits), ids: make([][]int32, 1<<bits), shift: 32 - bits}
+	for k, ids := range m {
+		i := t.slot(k)
+		for t.keys[i] != 0 {
+			i = (i + 1) & uint32(len(t.keys)-1)
+		}
+		t.keys[i], t.ids[i] = k, ids
+	}
+	return t
+}
+
+func (t *pairTable) slot(k uint32) uint32 { return k * 0x9E3779B1 >> t.shift }
+
+func (t *pairTable) get(k uint32) []int32 {
+	for i := t.slot(k); ; i = (i + 1) & uint32(len(t.keys)-1) {
+		switch t.keys[i] {
+		case k:
+			return t.ids[i]
+		case 0:
+			return nil
+		}
+	}
+}
 
 func charIndex(b byte) int {
 	switch {
@@ -249,9 +299,25 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 			}
 		}
 	}
-	// Second words and fillers get nodes of their own, so that words met
-	// in text are compared by node.
-	lx.pairs = map[uint32][]int32{}
+	// Second and third words and fillers get nodes of their own, so that
+	// words met in text are compared by node.
+	lx.quick = make([]quickCheck, len(lx.entries))
+	for id, e := range lx.entries {
+		q := &lx.quick[id]
+		es := e.elems
+		q.single = len(es) == 1 && !es[0].caps && !es[0].apos
+		q.any1 = len(es) > 1 && (es[1].any || es[1].num)
+		for k, w := range []*uint16{&q.w1, &q.w2} {
+			if k+1 < len(es) && es[k+1].plain() {
+				n, err := lx.walk(es[k+1].word)
+				if err != nil {
+					return nil, err
+				}
+				*w = uint16(n)
+			}
+		}
+	}
+	pairs := map[uint32][]int32{}
 	for n, end := int32(0), int32(len(lx.nodes)); n < end; n++ {
 		for _, id := range lx.nodes[n].exact {
 			es := lx.entries[id].elems
@@ -264,9 +330,10 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 				return nil, err
 			}
 			k := pairKey(n, second)
-			lx.pairs[k] = append(lx.pairs[k], id)
+			pairs[k] = append(pairs[k], id)
 		}
 	}
+	lx.pairs = newPairTable(pairs)
 	fillers := make([]int32, len(fillerWords))
 	for i, w := range fillerWords {
 		n, err := lx.walk(w)
@@ -280,10 +347,6 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 		if len(lx.nodes[n].prefix) > 0 {
 			lx.flags[n] |= nfPrefix
 		}
-	}
-	for k := range lx.pairs {
-		lx.flags[k>>16] |= nfPairs
-		lx.flags[k&0xffff] |= nfSecond
 	}
 	for _, n := range fillers {
 		lx.flags[n] |= nfFiller
@@ -488,10 +551,10 @@ func (lx *lexicon) lookupBytes(word []byte, next int32, dst []int32) []int32 {
 // lookupSecond appends the phrases that start with the word at node first
 // and whose second word is at node second.
 func (lx *lexicon) lookupSecond(first, second int32, dst []int32) []int32 {
-	if first == 0 || second == 0 || lx.flags[first]&nfPairs == 0 || lx.flags[second]&nfSecond == 0 {
+	if first == 0 || second == 0 {
 		return dst
 	}
-	return append(dst, lx.pairs[pairKey(first, second)]...)
+	return append(dst, lx.pairs.get(pairKey(first, second))...)
 }
 
 // matchMasked compares a masked word ("f*ck", "s**t", "b*ll*cks") with the

@@ -121,16 +121,36 @@ func (st *scanState) tokenize() {
 	i := 0
 	for i < len(text) {
 		c := text[i]
-		if inWord && c >= 'a' && c <= 'z' {
-			// Fast path: the rest of a lower-case run, appended at once.
-			j := i + 1
-			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
-				j++
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			// Fast path: a run of ASCII letters, which is most text.
+			if !inWord {
+				inWord = true
+				cur = startToken(i, len(st.norm), sent, sentStart, c <= 'Z')
+				sentStart = false
 			}
-			st.norm = append(st.norm, text[i:j]...)
-			cur.flags = (cur.flags | tfAlpha) &^ tfAllCaps
+			cur.flags |= tfAlpha
+			j := i
+			for ; j < len(text); j++ {
+				b := text[j]
+				if b >= 'a' && b <= 'z' {
+					cur.flags &^= tfAllCaps
+				} else if b >= 'A' && b <= 'Z' {
+					b += 'a' - 'A'
+				} else {
+					break
+				}
+				st.norm = append(st.norm, b)
+			}
 			cur.end = int32(j)
 			i = j
+			continue
+		}
+		if c == ' ' {
+			if inWord {
+				st.endWord(&cur)
+				inWord = false
+			}
+			i++
 			continue
 		}
 		size := 1
@@ -213,14 +233,8 @@ func (st *scanState) tokenize() {
 		case cLetter, cDigit, cMask, cSymbol:
 			if !inWord {
 				inWord = true
-				cur = token{start: int32(i), ns: int32(len(st.norm)), sent: sent}
-				if sentStart {
-					cur.flags |= tfSentStart
-					sentStart = false
-				}
-				if class == cLetter && upper {
-					cur.flags |= tfCap | tfAllCaps
-				}
+				cur = startToken(i, len(st.norm), sent, sentStart, class == cLetter && upper)
+				sentStart = false
 			} else if class == cLetter && !upper {
 				cur.flags &^= tfAllCaps
 			}
@@ -352,6 +366,19 @@ func (st *scanState) txtLetters() {
 		st.norm = append(st.norm, r...)
 		t.ne = int32(len(st.norm))
 	}
+}
+
+// startToken starts a word at byte i of the text and ns of the normalised
+// text.
+func startToken(i, ns int, sent int32, sentStart, upper bool) token {
+	t := token{start: int32(i), ns: int32(ns), sent: sent}
+	if sentStart {
+		t.flags |= tfSentStart
+	}
+	if upper {
+		t.flags |= tfCap | tfAllCaps
+	}
+	return t
 }
 
 // foldRune returns the ASCII letters or digits a non-ASCII rune stands for:

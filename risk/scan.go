@@ -93,9 +93,44 @@ func (s *Screener) match(st *scanState) {
 			}
 		}
 		for _, id := range ids {
-			s.tryEntry(st, i, id)
+			switch q := lx.quick[id]; {
+			case q.single:
+				g := lx.entries[id].groups
+				st.hits = append(st.hits, hit{a: int32(i), b: int32(i + 1), groups: g})
+				st.present = st.present.union(g)
+			case lx.couldMatch(st, i, q):
+				s.tryEntry(st, i, id)
+			}
 		}
 	}
+}
+
+// couldMatch is false when an entry surely fails at token i because its
+// second or third word, a plain word, is not the word there. It leaves to
+// tryEntry everything else, including fillers and possessives, which can
+// move or change the word compared.
+func (lx *lexicon) couldMatch(st *scanState, i int, q quickCheck) bool {
+	p := i + 1
+	switch {
+	case q.w1 != 0:
+		if p >= len(st.toks) {
+			return false
+		}
+		if t := &st.toks[p]; t.node != q.w1 {
+			return t.flags&tfPossessive != 0 || lx.filler(int32(t.node))
+		}
+	case !q.any1:
+		return true
+	}
+	p++
+	if q.w2 == 0 {
+		return true
+	}
+	if p >= len(st.toks) {
+		return false
+	}
+	t := &st.toks[p]
+	return t.node == q.w2 || t.flags&tfPossessive != 0 || lx.filler(int32(t.node))
 }
 
 // fillerWords: words people drop into a set phrase without changing it
@@ -266,6 +301,18 @@ func (st *scanState) near(h hit, g group, window int32, dir int, sameSentence bo
 	return hit{}, false
 }
 
+var (
+	// Party politics and staff disaffection are publishing risks: a
+	// resident writing in may say what they like about parties or the
+	// council.
+	outgoingOnly = setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial)
+	// Most hits are partners ("you", "always", "kids"): only the rules'
+	// own trigger groups need the checks in applyRules.
+	partners = setOf(gAddressee, gRoutine, gGeneraliser, gTrait, gHarmEvent, gIntensifier, gPersonTarget,
+		gVulnerable, gHousehold, gContempt, gDerogatory, gIntent, gSafeObject, gTargetMark, gReassure,
+		gPhotoContext, gStreetType, gTitle)
+)
+
 // applyRules turns lexicon hits into findings. Each rule is a group on its
 // own or two groups near each other; the reasons are written for the person
 // about to post.
@@ -274,15 +321,6 @@ func (s *Screener) applyRules(st *scanState) {
 		return
 	}
 	incoming := st.opts.Context == Incoming
-	// Party politics and staff disaffection are publishing risks: a
-	// resident writing in may say what they like about parties or the
-	// council.
-	outgoingOnly := setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial)
-	// Most hits are partners ("you", "always", "kids"): only the rules'
-	// own trigger groups need the checks below.
-	partners := setOf(gAddressee, gRoutine, gGeneraliser, gTrait, gHarmEvent, gIntensifier, gPersonTarget,
-		gVulnerable, gHousehold, gContempt, gDerogatory, gIntent, gSafeObject, gTargetMark, gReassure,
-		gPhotoContext, gStreetType, gTitle)
 	for _, h := range st.hits {
 		g := h.groups
 		if incoming {
