@@ -24,6 +24,7 @@ func (s *Screener) scan(st *scanState) {
 	s.refineHits(st)
 	s.applyRules(st)
 	s.threatShapes(st)
+	s.groupClaims(st)
 	s.hateThreats(st)
 	s.personalData(st)
 	s.leaks(st)
@@ -348,13 +349,18 @@ func (s *Screener) applyRules(st *scanState) {
 			st.add(Abuse, normal, h.a, h.b, "Mocks or demeans the people we serve or work with.", "Remove it; describe the situation, not the people.")
 		}
 		if g.has(gSlur) {
-			st.add(Discrimination, strong, h.a, h.b, "A slur against a protected group.", "Remove the word.")
+			if st.mentioned(h) {
+				// "the word 'retard' is banned": named, not used.
+				st.add(Discrimination, weak, h.a, h.b, "Names a slur: make sure it is quoted only to condemn it.", "Consider describing the word instead of printing it.")
+			} else {
+				st.add(Discrimination, strong, h.a, h.b, "A slur against a protected group.", "Remove the word.")
+			}
 		}
 		if g.has(gDiscriminationPhrase) {
 			st.add(Discrimination, normal, h.a, h.b, "A derogatory generalisation about a protected group.", "Remove it; talk about the service, not who uses it.")
 		}
-		if g.has(gProtected) {
-			if o, ok := st.near(h, gDerogatory, 12, 0, true); ok && !st.roleNoun(h) {
+		if g.has(gProtected) && !st.mentioned(h) {
+			if o, ok := st.near(h, gDerogatory, 12, 0, true); ok && !st.roleNoun(h) && !st.mentioned(o) {
 				st.addSpan(Discrimination, normal, h, o, "Generalises negatively about a protected group (race, religion, disability, sex, sexual orientation, gender identity or age).", "Remove the generalisation; describe individual behaviour or the service only.")
 			} else if o, ok := st.stereotype(h); ok {
 				st.addSpan(Discrimination, normal, h, o, "A stereotype: says a whole protected group (race, religion, disability, sex, sexual orientation, gender identity or age) behaves badly.", "Remove the generalisation; describe individual behaviour or the service only.")
@@ -500,6 +506,9 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 			}
 		}
 	}
+	if st.mentioned(h) {
+		return // "her neighbour called her a scrounger": reported, not said
+	}
 	strongWord := h.groups.has(gInsult)
 	if !strongWord {
 		// "dyslexic staff are just lazy": a generalisation about a
@@ -509,10 +518,13 @@ func (s *Screener) insultRule(st *scanState, h hit) {
 		}
 		_, intens := st.near(h, gIntensifier, 1, -1, true)
 		// aimed at people: "these kids are animals", "lazy residents"
-		t, target := st.near(h, gPersonTarget, 6, -1, true)
+		t, target := st.near(h, gPersonTarget, 8, -1, true)
 		if !target {
-			t, target = st.near(h, gAddressee, 6, -1, true)
+			t, target = st.near(h, gAddressee, 8, -1, true)
 		}
+		// "your website is useless": a possessive names whose thing it
+		// is, so a person must follow it ("your binmen are useless").
+		target = target && !st.possessesThing(t)
 		// Said OF them ("they are vermin", "residents of Fell Road are
 		// parasites"), not something beside them ("they attract vermin").
 		target = target && st.predicates(t, h)
@@ -895,4 +907,18 @@ func (st *scanState) roleNoun(h hit) bool {
 		}
 	}
 	return false
+}
+
+// possessesThing: t is "your", "his", "her" or "their" followed by a word
+// that names no person.
+func (st *scanState) possessesThing(t hit) bool {
+	if t.b != t.a+1 || int(t.b) >= len(st.toks) {
+		return false
+	}
+	switch string(st.word(int(t.a))) {
+	case "your", "his", "her", "their":
+	default:
+		return false
+	}
+	return !st.inGroup(int(t.b), gPersonTarget) && !st.inGroup(int(t.b), gAddressee)
 }
