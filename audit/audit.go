@@ -52,6 +52,10 @@ const (
 	PasswordReset Action = "password-reset"
 	Export        Action = "export"
 	Purge         Action = "purge"
+	ChannelAdd    Action = "channel-add"
+	ChannelEdit   Action = "channel-edit"
+	ChannelTest   Action = "channel-test"
+	ChannelRemove Action = "channel-remove"
 )
 
 // Record is what a caller knows about an action. Before and After are

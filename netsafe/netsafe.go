@@ -189,19 +189,50 @@ func control(allow []netip.Prefix, log *slog.Logger) func(network, address strin
 		if err != nil {
 			return fmt.Errorf("netsafe: cannot check address %q: %w", address, err)
 		}
-		addr := ap.Addr().Unmap().WithZone("")
-		reason := Classify(addr)
-		if reason == "" {
+		addr, reason, by := decide(ap.Addr(), allow)
+		switch {
+		case reason == "":
 			return nil
-		}
-		for _, p := range allow {
-			if p.Contains(addr) || p.Contains(ap.Addr().WithZone("")) {
-				log.Info("netsafe: allowed connection to a blocked range by explicit allowlist", "addr", addr.String(), "range", p.String(), "reason", reason)
-				return nil
-			}
+		case by.IsValid():
+			log.Info("netsafe: allowed connection to a blocked range by explicit allowlist", "addr", addr.String(), "range", by.String(), "reason", reason)
+			return nil
 		}
 		return &RefusedError{Addr: addr, Reason: reason}
 	}
+}
+
+// decide applies the policy to one address: reason is why it is blocked
+// ("" when public) and by the allowlist entry that lets it through anyway.
+func decide(a netip.Addr, allow []netip.Prefix) (addr netip.Addr, reason string, by netip.Prefix) {
+	addr = a.Unmap().WithZone("")
+	if reason = Classify(addr); reason == "" {
+		return addr, "", netip.Prefix{}
+	}
+	for _, p := range allow {
+		if p.Contains(addr) || p.Contains(a.WithZone("")) {
+			return addr, reason, p
+		}
+	}
+	return addr, reason, netip.Prefix{}
+}
+
+// CheckHost resolves host (a name or an address) and returns a
+// *RefusedError when an address it has may not be reached, so a setting
+// typed into a form can be refused before anything is dialled. A name
+// that does not resolve now is not refused: the check when dialling still
+// applies once it does. The dialling check stays the real protection, as
+// a name can change what it resolves to.
+func CheckHost(ctx context.Context, allow []netip.Prefix, host string) error {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if addr, reason, by := decide(a, allow); reason != "" && !by.IsValid() {
+			return &RefusedError{Addr: addr, Reason: reason}
+		}
+	}
+	return nil
 }
 
 // capped limits response bodies.

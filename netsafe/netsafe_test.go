@@ -2,6 +2,7 @@ package netsafe
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -196,4 +197,31 @@ func FuzzParseAllow(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	tests := []struct {
+		host    string
+		allow   []netip.Prefix
+		refused bool
+	}{
+		{"127.0.0.1", nil, true},
+		{"127.0.0.1", loopback, false},
+		{"localhost", nil, true},
+		{"::1", nil, true},
+		{"10.1.2.3", loopback, true},
+		{"169.254.169.254", nil, true},
+		{"93.184.215.14", nil, false},
+		// Not resolvable now: left to the check when dialling.
+		{"no-such-host.invalid", nil, false},
+	}
+	for _, tt := range tests {
+		err := CheckHost(context.Background(), tt.allow, tt.host)
+		var re *RefusedError
+		if got := errors.As(err, &re); got != tt.refused {
+			t.Errorf("CheckHost(%q, %v) = %v, want refused %v", tt.host, tt.allow, err, tt.refused)
+		}
+	}
 }

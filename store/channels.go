@@ -30,9 +30,25 @@ type Channel struct {
 // channelName keeps names usable on the command line and in URLs.
 var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// ValidChannelName reports whether name can name a channel: 1–63
+// lower-case letters, digits, '-' or '_', starting with a letter or digit.
+func ValidChannelName(name string) bool { return channelName.MatchString(name) }
+
 // CreateChannel stores a new channel. A name already in use is ECONFLICT.
 func (db *DB) CreateChannel(ctx context.Context, c Channel) (Channel, error) {
-	if !channelName.MatchString(c.Name) {
+	var out Channel
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.CreateChannel(ctx, c)
+		return err
+	})
+	return out, err
+}
+
+// CreateChannel stores a new channel in the transaction, so a caller can
+// audit it in the same one.
+func (tx *Tx) CreateChannel(ctx context.Context, c Channel) (Channel, error) {
+	if !ValidChannelName(c.Name) {
 		return Channel{}, signpost.Errorf(signpost.EINVALID, "channel name %q: use 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit", c.Name)
 	}
 	if c.Type == "" {
@@ -44,22 +60,16 @@ func (db *DB) CreateChannel(ctx context.Context, c Channel) (Channel, error) {
 	if !json.Valid(c.Config) {
 		return Channel{}, signpost.Errorf(signpost.EINVALID, "channel %q: configuration is not valid JSON", c.Name)
 	}
-	err := db.Update(ctx, func(tx *Tx) error {
-		now := tx.Now()
-		c.CreatedAt, c.UpdatedAt, c.Healthy = now, now, true
-		err := tx.QueryRow(ctx, `INSERT INTO channels (name, type, config, credentials, healthy, last_error, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, '', ?, ?) RETURNING id`,
-			c.Name, c.Type, string(c.Config), c.Credentials, true, now, now).Scan(&c.ID)
-		if err != nil && isUniqueViolation(err) {
-			return signpost.Errorf(signpost.ECONFLICT, "a channel named %q already exists", c.Name)
-		}
-		if err != nil {
-			return fmt.Errorf("create channel: %w", err)
-		}
-		return nil
-	})
+	now := tx.Now()
+	c.CreatedAt, c.UpdatedAt, c.Healthy = now, now, true
+	err := tx.QueryRow(ctx, `INSERT INTO channels (name, type, config, credentials, healthy, last_error, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, '', ?, ?) RETURNING id`,
+		c.Name, c.Type, string(c.Config), c.Credentials, true, now, now).Scan(&c.ID)
+	if err != nil && isUniqueViolation(err) {
+		return Channel{}, signpost.Errorf(signpost.ECONFLICT, "a channel named %q already exists", c.Name)
+	}
 	if err != nil {
-		return Channel{}, err
+		return Channel{}, fmt.Errorf("create channel: %w", err)
 	}
 	return c, nil
 }
@@ -91,6 +101,20 @@ func (db *DB) Channel(ctx context.Context, name string) (Channel, error) {
 	return c, nil
 }
 
+// Channel reads a channel in the transaction, locking its row on
+// PostgreSQL so a change based on what was read cannot lose a concurrent
+// one.
+func (tx *Tx) Channel(ctx context.Context, name string) (Channel, error) {
+	c, err := scanChannel(tx.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE name = ?`+tx.forUpdate(), name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Channel{}, signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+	}
+	if err != nil {
+		return Channel{}, fmt.Errorf("read channel %s: %w", name, err)
+	}
+	return c, nil
+}
+
 // Channels returns every channel, by name.
 func (db *DB) Channels(ctx context.Context) ([]Channel, error) {
 	rows, err := db.query(ctx, `SELECT `+channelColumns+` FROM channels ORDER BY name`)
@@ -111,10 +135,54 @@ func (db *DB) Channels(ctx context.Context) ([]Channel, error) {
 
 // DeleteChannel removes a channel, or returns ENOTFOUND.
 func (db *DB) DeleteChannel(ctx context.Context, name string) error {
-	return db.Update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM channels WHERE name = ?`, name)
+	return db.Update(ctx, func(tx *Tx) error { return tx.DeleteChannel(ctx, name) })
+}
+
+// DeleteChannel removes a channel in the transaction, or returns
+// ENOTFOUND.
+func (tx *Tx) DeleteChannel(ctx context.Context, name string) error {
+	res, err := tx.Exec(ctx, `DELETE FROM channels WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("delete channel %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+	}
+	return nil
+}
+
+// SetChannelConfig replaces a channel's non-secret settings.
+func (tx *Tx) SetChannelConfig(ctx context.Context, name string, config json.RawMessage) error {
+	if !json.Valid(config) {
+		return signpost.Errorf(signpost.EINVALID, "channel %q: configuration is not valid JSON", name)
+	}
+	res, err := tx.Exec(ctx, `UPDATE channels SET config = ?, updated_at = ? WHERE name = ?`, string(config), tx.Now(), name)
+	if err != nil {
+		return fmt.Errorf("set configuration of channel %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+	}
+	return nil
+}
+
+// SetChannelHealth records the outcome of a health check or a delivery:
+// a permanent failure marks the channel unhealthy with its message, a
+// success clears it. Going from healthy to unhealthy starts a new outage,
+// which ClaimChannelAlerts then hands out once.
+func (db *DB) SetChannelHealth(ctx context.Context, name string, healthy bool, lastError string) error {
+	if len(lastError) > 1000 {
+		lastError = lastError[:1000]
+	}
+	return db.UpdateQuietly(ctx, func(tx *Tx) error {
+		now := tx.Now()
+		// The right-hand sides read the row as it was before this update.
+		res, err := tx.Exec(ctx, `UPDATE channels SET healthy = ?, last_error = ?, checked_at = ?, updated_at = ?,
+				outages = CASE WHEN healthy AND NOT ? THEN outages + 1 ELSE outages END
+			WHERE name = ?`,
+			healthy, lastError, now, now, healthy, name)
 		if err != nil {
-			return fmt.Errorf("delete channel %s: %w", name, err)
+			return fmt.Errorf("set channel health %s: %w", name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
@@ -123,22 +191,87 @@ func (db *DB) DeleteChannel(ctx context.Context, name string) error {
 	})
 }
 
-// SetChannelHealth records the outcome of a health check or a delivery:
-// a permanent failure marks the channel unhealthy with its message, a
-// success clears it.
-func (db *DB) SetChannelHealth(ctx context.Context, name string, healthy bool, lastError string) error {
-	if len(lastError) > 1000 {
-		lastError = lastError[:1000]
+// UnhealthyChannels names the channels whose last check or delivery
+// failed permanently, by name.
+func (db *DB) UnhealthyChannels(ctx context.Context) ([]string, error) {
+	rows, err := db.query(ctx, `SELECT name FROM channels WHERE NOT healthy ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list unhealthy channels: %w", err)
 	}
-	return db.Update(ctx, func(tx *Tx) error {
-		now := tx.Now()
-		res, err := tx.Exec(ctx, `UPDATE channels SET healthy = ?, last_error = ?, checked_at = ?, updated_at = ? WHERE name = ?`,
-			healthy, lastError, now, now, name)
-		if err != nil {
-			return fmt.Errorf("set channel health %s: %w", name, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list unhealthy channels: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// ChannelAlert is an outage of a channel the administrators have not yet
+// been told about.
+type ChannelAlert struct {
+	Name      string
+	Type      string
+	LastError string
+	Since     time.Time // when the failure was recorded
+	Outage    int       // the channel's outage number, for MarkChannelAlerted
+}
+
+// ClaimChannelAlerts returns the unhealthy channels whose current outage
+// has not been alerted, marking each claimed so that another server skips
+// it; a claim older than stale (its server died, or sending failed) is
+// handed out again.
+func (db *DB) ClaimChannelAlerts(ctx context.Context, stale time.Duration) ([]ChannelAlert, error) {
+	cutoff := utc(db.now().Add(-stale))
+	const due = `NOT healthy AND outages > alerted_outage AND (alert_claimed_at IS NULL OR alert_claimed_at < ?)`
+	rows, err := db.query(ctx, `SELECT name, type, last_error, checked_at, outages FROM channels WHERE `+due+` ORDER BY name`, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("find channel alerts: %w", err)
+	}
+	var candidates []ChannelAlert
+	for rows.Next() {
+		var a ChannelAlert
+		var checked sql.NullTime
+		if err := rows.Scan(&a.Name, &a.Type, &a.LastError, &checked, &a.Outage); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find channel alerts: %w", err)
+		}
+		if checked.Valid {
+			a.Since = checked.Time.UTC()
+		}
+		candidates = append(candidates, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(candidates) == 0 {
+		return nil, err
+	}
+	var claimed []ChannelAlert
+	err = db.UpdateQuietly(ctx, func(tx *Tx) error {
+		claimed = claimed[:0]
+		for _, a := range candidates {
+			res, err := tx.Exec(ctx, `UPDATE channels SET alert_claimed_at = ? WHERE name = ? AND outages = ? AND `+due, tx.Now(), a.Name, a.Outage, cutoff)
+			if err != nil {
+				return fmt.Errorf("claim alert for channel %s: %w", a.Name, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				claimed = append(claimed, a)
+			}
+		}
+		return nil
+	})
+	return claimed, err
+}
+
+// MarkChannelAlerted records that the administrators were told about a
+// channel's outage (or that there was nobody to tell).
+func (db *DB) MarkChannelAlerted(ctx context.Context, name string, outage int) error {
+	return db.UpdateQuietly(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE channels SET alerted_outage = ?, alert_claimed_at = NULL WHERE name = ? AND alerted_outage < ?`, outage, name, outage)
+		if err != nil {
+			return fmt.Errorf("mark channel %s alerted: %w", name, err)
 		}
 		return nil
 	})

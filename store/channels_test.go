@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/store"
@@ -130,6 +132,131 @@ func TestDefaultChannels(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("DefaultChannels(%s) = %v, want %v", tt.category, got, tt.want)
 			}
+		}
+	})
+}
+
+func TestChannelAlerts(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC)
+		db.SetClock(func() time.Time { return now })
+		for _, name := range []string{"masto", "sky"} {
+			if _, err := db.CreateChannel(ctx, store.Channel{Name: name, Type: "mastodon"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claim := func() []string {
+			t.Helper()
+			as, err := db.ClaimChannelAlerts(ctx, 5*time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range as {
+				out = append(out, fmt.Sprintf("%s#%d", a.Name, a.Outage))
+			}
+			return out
+		}
+		health := func(name string, ok bool) {
+			t.Helper()
+			msg := ""
+			if !ok {
+				msg = "permanent: The access token is invalid (HTTP 401)"
+			}
+			if err := db.SetChannelHealth(ctx, name, ok, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		steps := []struct {
+			do   func()
+			want []string
+		}{
+			{func() {}, nil},
+			// Two failures in one outage are one alert.
+			{func() { health("masto", false); health("masto", false) }, []string{"masto#1"}},
+			// Claimed: another server gets nothing.
+			{func() {}, nil},
+			// The claim goes stale (sending failed): handed out again.
+			{func() { now = now.Add(6 * time.Minute) }, []string{"masto#1"}},
+			{func() {
+				if err := db.MarkChannelAlerted(ctx, "masto", 1); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(time.Hour)
+				health("masto", false)
+			}, nil},
+			// Recovered before anyone was told: nothing to tell.
+			{func() { health("sky", false); health("sky", true) }, nil},
+			// A new outage is a new alert.
+			{func() { health("masto", true); health("masto", false) }, []string{"masto#2"}},
+		}
+		for i, st := range steps {
+			st.do()
+			if got := claim(); !slices.Equal(got, st.want) {
+				t.Errorf("step %d: claimed %v, want %v", i, got, st.want)
+			}
+		}
+		if un, err := db.UnhealthyChannels(ctx); err != nil || !slices.Equal(un, []string{"masto"}) {
+			t.Errorf("unhealthy = %v, %v", un, err)
+		}
+	})
+}
+
+func TestChannelRemovalSkipsPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.CreateChannel(ctx, store.Channel{Name: "masto", Type: "mastodon"}); err != nil {
+			t.Fatal(err)
+		}
+		for i, state := range []string{store.DeliveryQueued, store.DeliveryRetrying, store.DeliveryDelivered, store.DeliveryFailed} {
+			if err := db.SetDeliveryState(ctx, store.DeliveryJob{NoticeID: int64(i + 1), Revision: 1, Channel: "masto", Action: "publish", State: state}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.SetDeliveryState(ctx, store.DeliveryJob{NoticeID: 9, Revision: 1, Channel: "other", Action: "publish", State: store.DeliveryQueued}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.PendingDeliveries(ctx, "masto"); n != 2 || err != nil {
+			t.Errorf("pending = %d, %v", n, err)
+		}
+		var skipped int
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.SetChannelConfig(ctx, "masto", json.RawMessage(`{"categories":["roads"]}`)); err != nil {
+				return err
+			}
+			if err := tx.DeleteChannel(ctx, "masto"); err != nil {
+				return err
+			}
+			var err error
+			skipped, err = tx.SkipPendingDeliveries(ctx, "masto", "the channel was removed")
+			return err
+		})
+		if err != nil || skipped != 2 {
+			t.Fatalf("remove: %d, %v", skipped, err)
+		}
+		if n, _ := db.PendingDeliveries(ctx, "masto"); n != 0 {
+			t.Errorf("pending after removal = %d", n)
+		}
+		if n, _ := db.PendingDeliveries(ctx, "other"); n != 1 {
+			t.Errorf("another channel's pending = %d", n)
+		}
+		js, _ := db.DeliveryJobs(ctx, store.DeliveryFilter{Channel: "masto"})
+		states := map[string]int{}
+		for _, j := range js {
+			states[j.State]++
+			if j.State == store.DeliverySkipped && j.LastError != "the channel was removed" {
+				t.Errorf("skipped with %q", j.LastError)
+			}
+		}
+		if states[store.DeliverySkipped] != 2 || states[store.DeliveryDelivered] != 1 || states[store.DeliveryFailed] != 1 {
+			t.Errorf("states %v", states)
+		}
+		err = db.Update(ctx, func(tx *store.Tx) error { return tx.SetChannelConfig(ctx, "masto", json.RawMessage(`{}`)) })
+		if signpost.ErrorCode(err) != signpost.ENOTFOUND {
+			t.Errorf("config of a removed channel: %v", err)
 		}
 	})
 }

@@ -67,6 +67,32 @@ func (db *DB) SetDeliveryState(ctx context.Context, j DeliveryJob) error {
 	})
 }
 
+// pendingDelivery is a delivery still to be made or retried.
+const pendingDelivery = `state IN ('queued', 'retrying')`
+
+// PendingDeliveries counts a channel's deliveries still to be made or
+// retried.
+func (db *DB) PendingDeliveries(ctx context.Context, channel string) (int, error) {
+	var n int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM delivery_jobs WHERE channel = ? AND `+pendingDelivery, channel).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending deliveries to %s: %w", channel, err)
+	}
+	return n, nil
+}
+
+// SkipPendingDeliveries marks a channel's pending deliveries skipped, with
+// why, and reports how many there were. Their jobs still run once more
+// and, finding no channel, do nothing (package delivery).
+func (tx *Tx) SkipPendingDeliveries(ctx context.Context, channel, reason string) (int, error) {
+	res, err := tx.Exec(ctx, `UPDATE delivery_jobs SET state = ?, last_error = ?, updated_at = ? WHERE channel = ? AND `+pendingDelivery,
+		DeliverySkipped, reason, tx.Now(), channel)
+	if err != nil {
+		return 0, fmt.Errorf("skip pending deliveries to %s: %w", channel, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // DeliveryFilter narrows DeliveryJobs; zero values match everything.
 type DeliveryFilter struct {
 	NoticeID int64

@@ -34,6 +34,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/x"
 	"github.com/signpost-uk/signpost/store"
@@ -183,6 +184,11 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) (string, error)
 		}
 	}
 	conn, err := w.cfg.Connector(ctx, a.Channel)
+	if signpost.ErrorCode(err) == signpost.ENOTFOUND {
+		// An administrator removed the channel after this was queued:
+		// there is nowhere to deliver to, and nothing went wrong.
+		return store.DeliverySkipped, river.JobCancel(fmt.Errorf("delivery %s: the channel was removed", a.Key()))
+	}
 	if err != nil {
 		return store.DeliveryFailed, river.JobCancel(fmt.Errorf("delivery %s: %w", a.Key(), err))
 	}

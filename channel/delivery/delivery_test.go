@@ -3,15 +3,18 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/fake"
@@ -227,5 +230,34 @@ func TestBackoff(t *testing.T) {
 				t.Fatalf("Backoff(%d) = %v, want %v–%v", tt.attempt, d, tt.min, tt.max)
 			}
 		}
+	}
+}
+
+// A delivery to a channel removed after it was queued does nothing and is
+// recorded as skipped, not failed: nothing went wrong.
+func TestDeliveryToRemovedChannel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.Open(t, store.SQLite)
+	w := NewWorker(Config{
+		Store: db,
+		Connector: func(ctx context.Context, name string) (channel.Connector, error) {
+			_, err := db.Channel(ctx, name)
+			return nil, err
+		},
+		Render: func(context.Context, int64, int, string) (channel.Post, error) {
+			t.Error("rendered a post for a removed channel")
+			return channel.Post{}, nil
+		},
+		Logger: quiet(),
+	})
+	job := &river.Job[Args]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: Args{NoticeID: 7, Revision: 1, Channel: "gone", Action: ActionPublish}}
+	var cancel *rivertype.JobCancelError
+	if err := w.Work(ctx, job); !errors.As(err, &cancel) {
+		t.Fatalf("Work = %v, want the job cancelled", err)
+	}
+	js, err := db.DeliveryJobs(ctx, store.DeliveryFilter{NoticeID: 7})
+	if err != nil || len(js) != 1 || js[0].State != store.DeliverySkipped || !strings.Contains(js[0].LastError, "channel was removed") {
+		t.Errorf("recorded %+v, %v", js, err)
 	}
 }

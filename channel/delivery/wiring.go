@@ -20,6 +20,7 @@ import (
 	"github.com/signpost-uk/signpost/channel/render"
 	"github.com/signpost-uk/signpost/channel/webhook"
 	"github.com/signpost-uk/signpost/channel/x"
+	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/store"
 )
 
@@ -104,6 +105,17 @@ type Net struct {
 	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Subscribers returns an e-mail channel's list; nil sends to nobody.
 	Subscribers func(channel string) []string
+}
+
+// SafeNet is how production reaches the networks: every HTTP call and
+// SMTP or IMAP connection goes through netsafe with o's allowlist.
+func SafeNet(o netsafe.Options) Net {
+	return Net{
+		Client: netsafe.NewClient(o),
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return netsafe.DialContext(ctx, o, network, addr)
+		},
+	}
 }
 
 // Build wires the connector for one channel.

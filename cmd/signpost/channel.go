@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel"
 	"github.com/signpost-uk/signpost/channel/delivery"
+	"github.com/signpost-uk/signpost/channel/manage"
 	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/secret"
 	"github.com/signpost-uk/signpost/store"
@@ -58,25 +56,17 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	name := fs.String("name", "", "a short name for the channel, e.g. mastodon-main")
 	tokenEnv := fs.String("token-env", "", "name of the environment variable holding the token or password")
 	tokenStdin := fs.Bool("token-stdin", false, "read the token or password from standard input")
-	var cfg delivery.ChannelConfig
-	fs.StringVar(&cfg.Server, "server", "", "mastodon: the instance URL")
-	fs.StringVar(&cfg.Visibility, "visibility", "", "mastodon: public (default) or unlisted")
-	fs.StringVar(&cfg.Service, "service", "", "bluesky: the account's PDS (default https://bsky.social)")
-	fs.StringVar(&cfg.Identifier, "identifier", "", "bluesky: the account's handle")
-	fs.StringVar(&cfg.PageID, "page-id", "", "facebook: the Page id")
-	fs.StringVar(&cfg.Graph, "graph-url", "", "facebook: Graph API base URL (testing only)")
-	fs.StringVar(&cfg.API, "api-url", "", "x: API base URL (testing only)")
-	fs.StringVar(&cfg.SMTP, "smtp", "", "email: submission server host:port")
-	fs.StringVar(&cfg.Username, "username", "", "email: SMTP user name")
-	fs.StringVar(&cfg.From, "from", "", "email: sender, e.g. \"Northdale Council <alerts@northdale.gov.uk>\"")
-	fs.StringVar(&cfg.SiteURL, "site-url", "", "email: the residents' site, for unsubscribe links")
-	fs.StringVar(&cfg.IMAP, "imap", "", "email: IMAP server host:port of the mailbox residents write to (993 for TLS, else STARTTLS); read into the inbox")
-	fs.StringVar(&cfg.Mailbox, "mailbox", "", "email: the IMAP folder to read (default INBOX)")
-	fs.StringVar(&cfg.Transport, "transport", "", "email: how to send, smtp (default) or notify (GOV.UK Notify)")
-	fs.StringVar(&cfg.NotifyTemplate, "notify-template", "", "email through Notify: the id of an e-mail template with the subject ((subject)) and the body ((body))")
-	fs.StringVar(&cfg.NotifyReplyTo, "notify-reply-to", "", "email through Notify: the id of one of the service's reply-to addresses (default: the service's own)")
-	fs.StringVar(&cfg.NotifyAPI, "notify-api-url", "", "email through Notify: API base URL (testing only)")
-	fs.StringVar(&cfg.URL, "url", "", "webhook: the receiver's URL")
+	allow := fs.String("allow-net", "", "private or loopback ranges the channel may reach (e.g. an intranet webhook), as for serve")
+	// One flag per setting of every type, named as the staff console's
+	// form fields are.
+	for _, typ := range channel.Types {
+		for _, f := range manage.Fields(typ) {
+			if f.Name != manage.TokenField && fs.Lookup(f.Flag()) == nil {
+				fs.String(f.Flag(), "", string(typ)+": "+f.Hint)
+			}
+		}
+	}
+	notifyAPI := fs.String("notify-api-url", "", "email through Notify: API base URL (testing only)")
 	var categories stringList
 	fs.Var(&categories, "categories", "notice categories this channel publishes by default, comma-separated (e.g. schools,roads)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -100,12 +90,6 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	if *name == "" {
 		return signpost.Errorf(signpost.EINVALID, "--name is required")
 	}
-	for _, c := range categories {
-		cfg.Categories = append(cfg.Categories, signpost.Category(strings.ToLower(c)))
-	}
-	if err := cfg.Check(typ); err != nil {
-		return err
-	}
 	keys, err := secret.FromEnv(env.getenv)
 	if err != nil {
 		return err
@@ -114,35 +98,65 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return err
 	}
-	generated := false
-	if token == "" {
-		if typ != channel.Webhook {
-			return signpost.Errorf(signpost.EINVALID, "a %s channel needs a token: name the variable holding it with --token-env, or pipe it in with --token-stdin", typ)
+	if token == "" && typ != channel.Webhook {
+		return signpost.Errorf(signpost.EINVALID, "a %s channel needs a token: name the variable holding it with --token-env, or pipe it in with --token-stdin", typ)
+	}
+	nc := manage.NewChannel{Name: *name, Type: typ, Token: token, Settings: map[string]string{}}
+	for _, f := range manage.Fields(typ) {
+		if fl := fs.Lookup(f.Flag()); fl != nil && f.Name != manage.TokenField {
+			nc.Settings[f.Name] = fl.Value.String()
 		}
-		var b [32]byte
-		rand.Read(b[:])
-		token, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
 	}
-	// Build the connector now so bad settings fail here, not at the first
-	// notice.
-	if _, err := connectorFor(*name, typ, cfg, token, channelNet{}, env); err != nil {
-		return signpost.Errorf(signpost.EINVALID, "%v", err)
+	nc.Settings[manage.NotifyAPI] = *notifyAPI
+	for _, c := range categories {
+		nc.Categories = append(nc.Categories, signpost.Category(strings.ToLower(c)))
 	}
-	sealed, err := keys.Seal([]byte(token), []byte(*name))
-	if err != nil {
-		return err
-	}
-	config, _ := json.Marshal(cfg)
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		if _, err := db.CreateChannel(ctx, store.Channel{Name: *name, Type: string(typ), Config: config, Credentials: sealed}); err != nil {
+		svc, err := channelService(db, env, keys, *allow)
+		if err != nil {
+			return err
+		}
+		added, err := svc.Add(ctx, cliActor(env), nc)
+		if ps, ok := err.(manage.Problems); ok {
+			return cliProblems(typ, ps)
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added %s channel %q; check it with: signpost channel test %s\n", typ, *name, *name)
-		if generated {
-			fmt.Fprintf(env.stdout, "webhook signing secret (give it to the receiver; it is not shown again): %s\n", token)
+		if added.Secret != "" {
+			fmt.Fprintf(env.stdout, "webhook signing secret (give it to the receiver; it is not shown again): %s\n", added.Secret)
 		}
 		return nil
 	})
+}
+
+// cliProblems names each problem by its flag.
+func cliProblems(typ channel.Type, ps manage.Problems) error {
+	flags := map[string]string{"name": "name", "categories": "categories"}
+	for _, f := range manage.Fields(typ) {
+		flags[f.Name] = f.Flag()
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = "--" + flags[p.Field] + ": " + p.Message
+	}
+	return signpost.Errorf(signpost.EINVALID, "%s", strings.Join(msgs, "; "))
+}
+
+// channelService manages channels with the command line's keys (nil for
+// actions that need none) and network allowlist.
+func channelService(db *store.DB, env *environment, keys *secret.Keyring, allowNet string) (*manage.Service, error) {
+	allow, err := netsafe.ParseAllow(allowNet)
+	if err != nil {
+		return nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
+	}
+	cfg := manage.Config{DB: db, Net: netsafe.Options{Allow: allow, Timeout: 30 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}}
+	if keys != nil {
+		cfg.Keys = keys
+	}
+	return manage.New(cfg), nil
 }
 
 // readToken reads the secret from the named variable or standard input.
@@ -167,34 +181,6 @@ func readToken(env *environment, varName string, stdin bool) (string, error) {
 		return line, nil
 	}
 	return "", nil
-}
-
-// channelNet is how connectors reach the network: through netsafe, with
-// the allowlist an admin set (--allow-net / SIGNPOST_ALLOW_NET).
-type channelNet struct {
-	allow []string
-}
-
-func (n channelNet) options(env *environment) (netsafe.Options, error) {
-	allow, err := netsafe.ParseAllow(strings.Join(n.allow, ","))
-	if err != nil {
-		return netsafe.Options{}, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
-	}
-	return netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
-}
-
-// connectorFor wires a connector for one channel through netsafe.
-func connectorFor(name string, typ channel.Type, cfg delivery.ChannelConfig, token string, n channelNet, env *environment) (channel.Connector, error) {
-	opts, err := n.options(env)
-	if err != nil {
-		return nil, err
-	}
-	return delivery.Build(name, typ, cfg, token, delivery.Net{
-		Client: netsafe.NewClient(opts),
-		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return netsafe.DialContext(ctx, opts, network, addr)
-		},
-	})
 }
 
 func channelList(ctx context.Context, args []string, env *environment) error {
@@ -262,38 +248,16 @@ func channelTest(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		c, err := db.Channel(ctx, name)
+		svc, err := channelService(db, env, keys, *allow)
 		if err != nil {
 			return err
 		}
-		var cfg delivery.ChannelConfig
-		if err := json.Unmarshal(c.Config, &cfg); err != nil {
-			return fmt.Errorf("channel %s: configuration: %w", name, err)
-		}
-		token, err := keys.Open(c.Credentials, []byte(c.Name))
+		res, err := svc.Test(ctx, cliActor(env), name)
 		if err != nil {
 			return err
 		}
-		conn, err := connectorFor(c.Name, channel.Type(c.Type), cfg, string(token), channelNet{allow: []string{*allow}}, env)
-		if err != nil {
-			return signpost.Errorf(signpost.EINVALID, "channel %s: %v", name, err)
-		}
-		hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		herr := conn.Health(hctx)
-		// Only a permanent failure says the channel is broken; a timeout
-		// or rate limit says nothing about the credentials.
-		if herr == nil || channel.IsPermanent(herr) {
-			msg := ""
-			if herr != nil {
-				msg = herr.Error()
-			}
-			if err := db.SetChannelHealth(ctx, name, herr == nil, msg); err != nil {
-				return err
-			}
-		}
-		if herr != nil {
-			return signpost.Errorf(signpost.EUNAVAILABLE, "channel %s failed its check: %v", name, herr)
+		if !res.Healthy {
+			return signpost.Errorf(signpost.EUNAVAILABLE, "channel %s failed its check: %s", name, res.Message)
 		}
 		fmt.Fprintf(env.stdout, "channel %s: ok\n", name)
 		return nil
@@ -312,10 +276,15 @@ func channelRemove(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		if err := db.DeleteChannel(ctx, name); err != nil {
+		svc, err := channelService(db, env, nil, "")
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "removed channel %s\n", name)
+		skipped, err := svc.Remove(ctx, cliActor(env), name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "removed channel %s; %d pending deliveries to it will not be made\n", name, skipped)
 		return nil
 	})
 }

@@ -26,7 +26,11 @@ func TestChannelLifecycle(t *testing.T) {
 	c := channelCLI(t)
 	c.vars["MASTO_TOKEN"] = "masto-token-123"
 
-	out := c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN")
+	// Loopback is refused unless allowed explicitly, as serve would.
+	if _, _, err := c.run("", "channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN"); err == nil || !strings.Contains(err.Error(), "loopback address") {
+		t.Errorf("add a loopback server without the allowlist: %v", err)
+	}
+	out := c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--allow-net", "127.0.0.1")
 	if !strings.Contains(out, `added mastodon channel "masto"`) {
 		t.Errorf("add: %q", out)
 	}
@@ -100,10 +104,10 @@ func TestChannelAddInputs(t *testing.T) {
 		{"empty variable", "", []string{"channel", "add", "x", "--name", "xx", "--token-env", "NOPE"}, "empty or not set"},
 		{"empty stdin", "", []string{"channel", "add", "x", "--name", "xx", "--token-stdin"}, "standard input was empty"},
 		{"unknown type", "", []string{"channel", "add", "myspace", "--name", "xx"}, "unknown channel type"},
-		{"missing server", "t\n", []string{"channel", "add", "mastodon", "--name", "m", "--token-stdin"}, "needs --server"},
-		{"bad url", "t\n", []string{"channel", "add", "mastodon", "--name", "m", "--server", "ftp://x", "--token-stdin"}, "not an http(s) URL"},
+		{"missing server", "t\n", []string{"channel", "add", "mastodon", "--name", "m", "--token-stdin"}, "--server: Enter the Mastodon server"},
+		{"bad url", "t\n", []string{"channel", "add", "mastodon", "--name", "m", "--server", "ftp://x", "--token-stdin"}, "--server: Enter the Mastodon server as an http(s) address"},
 		{"duplicate name", "t\n", []string{"channel", "add", "x", "--name", "sky", "--token-stdin"}, "already exists"},
-		{"bad name", "t\n", []string{"channel", "add", "x", "--name", "Sky Main", "--token-stdin"}, "channel name"},
+		{"bad name", "t\n", []string{"channel", "add", "x", "--name", "Sky Main", "--token-stdin"}, "--name: Enter a name of lower-case letters"},
 	}
 	for _, tt := range tests {
 		_, _, err := c.run(tt.stdin, tt.args...)
@@ -124,7 +128,7 @@ func TestChannelRotate(t *testing.T) {
 	oldKey := c.vars["SIGNPOST_SECRET_KEY"]
 	// 192.0.2.0/24 is for documentation: netsafe refuses it without
 	// touching the network.
-	c.must("channel", "add", "webhook", "--name", "partner", "--url", "https://192.0.2.10/hook")
+	c.must("channel", "add", "webhook", "--name", "partner", "--url", "https://192.0.2.10/hook", "--allow-net", "192.0.2.10")
 	c.vars["SIGNPOST_SECRET_KEY"] = base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
 	c.vars["SIGNPOST_SECRET_KEYS_OLD"] = oldKey
 	if out := c.must("channel", "rotate"); !strings.Contains(out, "1 channel") {
@@ -171,7 +175,7 @@ func TestChannelEmailThroughNotify(t *testing.T) {
 		{"no template", []string{"--name", "mail", "--site-url", "https://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "needs --notify-template"},
 		{"plain http site", []string{"--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "http://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "https --site-url"},
 		{"a mailbox", []string{"--name", "mail", "--notify-template", srv.TemplateID, "--site-url", "https://northdale.gov.uk", "--imap", "imap.example:993", "--token-env", "NOTIFY_KEY"}, "--imap needs the SMTP transport"},
-		{"unknown transport", []string{"--name", "mail", "--transport", "pigeon", "--token-env", "NOTIFY_KEY"}, `--transport "pigeon"`},
+		{"unknown transport", []string{"--name", "mail", "--transport", "pigeon", "--token-env", "NOTIFY_KEY"}, `--transport: "pigeon" is not a way to send`},
 		{"template not a UUID", []string{"--name", "mail", "--notify-template", "updates", "--site-url", "https://northdale.gov.uk", "--token-env", "NOTIFY_KEY"}, "not a UUID"},
 	} {
 		if _, _, err := c.run("", append(base, tt.args...)...); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -23,7 +23,7 @@ func TestServeDeliversNotices(t *testing.T) {
 	c.vars["SIGNPOST_SECRET_KEY"] = testSecretKey
 	c.vars["MASTO_TOKEN"] = "masto-token"
 	c.must("import", "wards", "../../demo/northdale/wards.csv")
-	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--categories", "roads,schools")
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--categories", "roads,schools", "--allow-net", "127.0.0.1")
 	if out := c.must("channel", "list"); !strings.Contains(out, "roads,schools") {
 		t.Errorf("channel list does not show the default categories:\n%s", out)
 	}

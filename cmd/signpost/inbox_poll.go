@@ -45,7 +45,7 @@ func runInbox(ctx context.Context, args []string, env *environment) error {
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return withDB(ctx, *dsn, func(db *store.DB) error {
-		conns, err := openConnectors(db, env, logger, *allowNet)
+		conns, _, err := openChannels(db, env, logger, *allowNet)
 		if err != nil {
 			return err
 		}

@@ -23,8 +23,8 @@ func TestInboxPollOnce(t *testing.T) {
 	defer sky.Close()
 	c := channelCLI(t)
 	c.vars["MASTO_TOKEN"], c.vars["SKY_PASS"] = "masto-token", "app-pass"
-	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN")
-	c.must("channel", "add", "bluesky", "--name", "sky", "--identifier", "northdale.gov.uk", "--service", sky.URL, "--token-env", "SKY_PASS")
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--allow-net", "127.0.0.1")
+	c.must("channel", "add", "bluesky", "--name", "sky", "--identifier", "northdale.gov.uk", "--service", sky.URL, "--token-env", "SKY_PASS", "--allow-net", "127.0.0.1")
 	c.must("channel", "add", "webhook", "--name", "partners", "--url", "https://partner.example/hook")
 
 	if out := c.must("inbox", "poll", "--once", "--allow-net", "127.0.0.1"); !strings.Contains(out, "mastodon:masto: read 0, new 0") || !strings.Contains(out, "bluesky:sky: read 0, new 0") || strings.Contains(out, "partners") {
@@ -63,7 +63,7 @@ func TestServePollsAndReceives(t *testing.T) {
 	c := channelCLI(t)
 	c.vars["MASTO_TOKEN"], c.vars["FB_TOKEN"] = "masto-token", "page-token"
 	c.vars["SIGNPOST_FACEBOOK_APP_SECRET"], c.vars["SIGNPOST_FACEBOOK_VERIFY_TOKEN"] = "app-secret", "verify-me"
-	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN")
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "MASTO_TOKEN", "--allow-net", "127.0.0.1")
 	c.must("channel", "add", "facebook", "--name", "fb", "--page-id", "123456789", "--token-env", "FB_TOKEN")
 	dm := masto.Mention("ann@example.social", "Ann", "Is the tip open?", "direct", "")
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/channel/delivery"
+	"github.com/signpost-uk/signpost/channel/manage"
 	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/jobs"
@@ -59,7 +59,7 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if *qf.rescue <= 0 || *qf.maxBackoff <= 0 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-rescue-after and --retry-max-wait must be positive")
 	}
-	conns, err := openConnectors(db, env, logger, *qf.allowNet)
+	conns, _, err := openChannels(db, env, logger, *qf.allowNet)
 	if err != nil {
 		return nil, err
 	}
@@ -105,29 +105,25 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger), conns: conns}, nil
 }
 
-// openConnectors builds channels' connectors from their stored settings
+// openChannels builds channels' connectors from their stored settings
 // and sealed credentials, reaching the networks through netsafe with the
-// admin's allowlist (--allow-net).
-func openConnectors(db *store.DB, env *environment, logger *slog.Logger, allowNet string) (*delivery.Connectors, error) {
+// admin's allowlist (--allow-net), and the staff console's management of
+// them on the same terms.
+func openChannels(db *store.DB, env *environment, logger *slog.Logger, allowNet string) (*delivery.Connectors, *manage.Service, error) {
 	allow, err := netsafe.ParseAllow(allowNet)
 	if err != nil {
-		return nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
+		return nil, nil, signpost.Errorf(signpost.EINVALID, "--allow-net: %v", err)
 	}
 	opts := netsafe.Options{Allow: allow, Timeout: 30 * time.Second, Logger: logger}
-	var keys delivery.Opener
-	if k, err := secret.FromEnv(env.getenv); err == nil {
-		keys = k
-	} else {
-		// The site runs without channels; deliveries fail with the reason.
+	k, err := secret.FromEnv(env.getenv)
+	if err != nil {
+		// The site runs without channels; deliveries fail with the reason,
+		// and the console can list and remove channels but not add or
+		// test them.
 		logger.Warn("channel credentials cannot be opened; deliveries will fail until this is fixed", "reason", signpost.ErrorMessage(err))
-		keys = noKeys{err}
+		return delivery.NewConnectors(db, noKeys{err}, delivery.SafeNet(opts)), manage.New(manage.Config{DB: db, NoKeys: err, Net: opts}), nil
 	}
-	return delivery.NewConnectors(db, keys, delivery.Net{
-		Client: netsafe.NewClient(opts),
-		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return netsafe.DialContext(ctx, opts, network, addr)
-		},
-	}), nil
+	return delivery.NewConnectors(db, k, delivery.SafeNet(opts)), manage.New(manage.Config{DB: db, Keys: k, Net: opts}), nil
 }
 
 // noKeys stands in for the keyring when SIGNPOST_SECRET_KEY is missing or

@@ -19,12 +19,17 @@ import (
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/channel/manage"
 	"github.com/signpost-uk/signpost/costbook"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/web"
 )
+
+// channelAlertInterval is how often serve looks for channels that have
+// stopped working and not yet been told about: a cheap read of one table.
+const channelAlertInterval = 15 * time.Second
 
 func runServe(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("serve", "[--demo] [--addr HOST:PORT] [--db DSN]", env)
@@ -186,6 +191,10 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	// Every server triages; claims make sure each message is triaged, and
 	// its duty-officer alert sent, once.
 	g.Go(func() error { return inboxDesk.Run(gctx, *inf.triageEvery, *inf.retention, *inf.anonymise) })
+	// Every server looks; claims in the database make sure each outage of
+	// a channel is e-mailed to the administrators once.
+	alerter := &manage.Alerter{Store: db, Mailer: inboxMail, BaseURL: strings.TrimSuffix(*baseURL, "/"), Location: london, Logger: logger}
+	g.Go(func() error { return alerter.Run(gctx, channelAlertInterval) })
 	if *purgeDaily {
 		g.Go(func() error { archived.RunDaily(gctx, logger); return nil })
 	}
