@@ -62,23 +62,35 @@ type system struct {
 
 func newSystem(t *testing.T, db *store.DB, chunk int) *system {
 	t.Helper()
-	ctx := context.Background()
 	mp := mailpit.Start(t)
-	if err := demo.Load(ctx, db, time.Now()); err != nil {
-		t.Fatal(err)
-	}
 	mailer, err := email.New(email.Config{Addr: mp.SMTPAddr, Username: "alerts", Password: "pw", From: "Northdale Council <alerts@northdale.example>", TLS: mp.TLS()})
 	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSystem(t, db, chunk, mailer, false)
+	s.mp = mp
+	return s
+}
+
+// startSystem wires the system around a mailer; the site is served over
+// TLS when tls is set, as GOV.UK Notify takes only https unsubscribe links.
+func startSystem(t *testing.T, db *store.DB, chunk int, mailer *email.Connector, tls bool) *system {
+	t.Helper()
+	ctx := context.Background()
+	if err := demo.Load(ctx, db, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	signer, err := subscribe.NewSigner(bytes.Repeat([]byte("s"), 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &system{t: t, db: db, mp: mp, log: &logBuffer{}}
+	s := &system{t: t, db: db, log: &logBuffer{}}
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.site = httptest.NewUnstartedServer(nil)
 	siteURL := "http://" + s.site.Listener.Addr().String()
+	if tls {
+		siteURL = "https://" + s.site.Listener.Addr().String()
+	}
 	s.svc, err = subscribe.New(subscribe.Config{SiteURL: siteURL, CouncilName: demo.Council, Store: db, Places: db,
 		Mail: mailer, Signer: signer, ChunkSize: chunk, Logger: logger})
 	if err != nil {
@@ -89,7 +101,11 @@ func newSystem(t *testing.T, db *store.DB, chunk int) *system {
 		t.Fatal(err)
 	}
 	s.site.Config.Handler = srv
-	s.site.Start()
+	if tls {
+		s.site.StartTLS()
+	} else {
+		s.site.Start()
+	}
 	t.Cleanup(s.site.Close)
 
 	workers := river.NewWorkers()
@@ -117,14 +133,14 @@ func newSystem(t *testing.T, db *store.DB, chunk int) *system {
 
 var (
 	csrfField   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-	confirmLink = regexp.MustCompile(`http://[^\s]+/subscribe/confirm/[A-Za-z0-9_-]+`)
+	confirmLink = regexp.MustCompile(`https?://[^\s]+/subscribe/confirm/[A-Za-z0-9_-]+`)
 )
 
 // subscribe fills in the form as a resident's browser does.
 func (s *system) subscribe(address, topic string) {
 	s.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Jar: jar, Transport: s.site.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	page := s.fetch(c, "GET", s.site.URL+"/subscribe?topic="+url.QueryEscape(topic), nil, 200)
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {

@@ -136,10 +136,11 @@ func (w *Worker) Timeout(job *river.Job[SendArgs]) time.Duration {
 }
 
 // markEvery is how many accepted messages are recorded at once: a crash
-// resends at most this many (with the same Message-ID).
+// resends at most this many (with the same Message-ID over SMTP; Notify
+// finds them by reference and sends none again).
 const markEvery = 50
 
-// Work sends one run of a revision over one SMTP session.
+// Work sends one run of a revision over one mail session.
 func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	s, a := w.svc, job.Args
 	ref := store.RevisionRef{NoticeID: a.NoticeID, Revision: a.Revision}
@@ -199,12 +200,18 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		sent = sent[:0]
 		return nil
 	}
-	for _, r := range todo {
+	for i, r := range todo {
 		if err := s.pace.wait(ctx); err != nil {
 			sess.Close()
 			return errors.Join(err, flush())
 		}
-		_, err := sess.Send(ctx, r.Email, post, s.manageURL(r.SubscriberID, r.Email))
+		p := post
+		// After a failed or killed attempt, the sends it made but had
+		// not yet recorded come first (todo is in subscriber order, as
+		// then): at most markEvery, and the one whose answer was lost.
+		// Transports that can (Notify) look those up before sending.
+		p.Retry = job.Attempt > 1 && i <= markEvery
+		_, err := sess.Send(ctx, r.Email, p, s.manageURL(r.SubscriberID, r.Email))
 		if err != nil && channel.IsPermanent(err) && channel.Code(err) == "recipient" {
 			refused = append(refused, r.SubscriberID)
 			continue
@@ -226,10 +233,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return err
 	}
 	if err := sess.Close(); err != nil {
-		s.cfg.Logger.Warn("subscribe: closing SMTP session", "err", err)
+		s.cfg.Logger.Warn("subscribe: closing the mail session", "err", err)
 	}
 	if len(refused) > 0 {
-		s.cfg.Logger.Warn("subscribe: addresses refused by the SMTP server", "notice", a.NoticeID, "revision", a.Revision, "count", len(refused))
+		s.cfg.Logger.Warn("subscribe: addresses refused by the mail server", "notice", a.NoticeID, "revision", a.Revision, "count", len(refused))
 	}
 	return s.cfg.Store.DropSends(ctx, ref, refused)
 }

@@ -5,12 +5,12 @@
 //
 // Every published notice revision (the store's notice_revisions, the
 // outbox) is fanned out once: one send record per matching subscriber and
-// River jobs that each send a run of them over one SMTP session, at a
-// configured rate. A send is marked when the server accepts it, so a
-// retried job sends only what is left; a retraction goes only to those who
-// were sent the notice. Nothing is kept about a resident beyond the
-// address, the topics and when each was asked for and confirmed, and the
-// address is never logged.
+// River jobs that each send a run of them over one mail session (SMTP, or
+// GOV.UK Notify's API), at a configured rate. A send is marked when the
+// server accepts it, so a retried job sends only what is left; a
+// retraction goes only to those who were sent the notice. Nothing is kept
+// about a resident beyond the address, the topics and when each was asked
+// for and confirmed, and the address is never logged.
 package subscribe
 
 import (
@@ -64,7 +64,8 @@ type Config struct {
 	CouncilName string
 	Store       Store
 	Places      PlaceReader
-	// Mail sends over SMTP; its From is the sender residents see.
+	// Mail sends over SMTP, its From being the sender residents see,
+	// or through GOV.UK Notify when built with a notify Transport.
 	Mail   *email.Connector
 	Signer *Signer
 	// Rate caps messages per second sent by this process; 0 sends as
@@ -186,7 +187,7 @@ func (s *Service) Request(ctx context.Context, address, topic string) error {
 		return fmt.Errorf("subscribe: send confirmation: %w", err)
 	}
 	if err := sess.Close(); err != nil {
-		s.cfg.Logger.Warn("subscribe: closing SMTP session", "err", err)
+		s.cfg.Logger.Warn("subscribe: closing the mail session", "err", err)
 	}
 	s.cfg.Logger.Info("subscribe: confirmation sent", "subscriber", sub.ID, "topic", topic)
 	return nil
