@@ -18,6 +18,26 @@ func (s *Screener) leaks(st *scanState) {
 	if st.has(gCredential) {
 		s.credentialValues(st)
 	}
+	if st.has(gHush) && st.has(gDecision) && st.opts.Context != Incoming {
+		s.newsBeforeItsTime(st)
+	}
+}
+
+// newsBeforeItsTime: a decision that would be news (a closure, a merger,
+// job cuts) told with a hush or a date for the real announcement — "shh,
+// the depot is closing", "the pool is going to close, official
+// announcement not until January". Either alone is ordinary: councils
+// announce closures, and "shh" is a library joke.
+func (s *Screener) newsBeforeItsTime(st *scanState) {
+	for _, h := range st.hits {
+		if !h.groups.has(gHush) {
+			continue
+		}
+		if o, ok := st.near(h, gDecision, 16, 0, false); ok {
+			st.addSpan(Confidential, normal, h, o, "Tells an unannounced decision before it is made public.", "Wait until it is formally announced, then link to that.")
+			return
+		}
+	}
 }
 
 // credentialPairs: "comms@example.org / Summer61!" or "login: jbloggs /

@@ -89,6 +89,9 @@ const (
 	gLurk                              // "I'll be waiting outside", "I'll be outside": lying in wait, with a person after it
 	gIncite                            // "let's all", "everyone", "rally at": calling others to act together
 	gFate                              // "getting hurt", "put through", "go up in flames": harm that befalls someone
+	gHush                              // "shh", "can't say much yet", "official announcement not until": news told before its time
+	gDecision                          // closing, axed, merger, redundancies: a decision that would be news
+	gAppearance                        // visited, opened, met, attended: a councillor's appearance, neutral on its own
 	numGroups
 )
 
@@ -103,7 +106,7 @@ var groupNames = [numGroups]string{
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 	"pet", "exploit", "electoral", "campaign", "commercial",
 	"veiled-cue", "harm-event", "surveil-cue", "routine", "addressee", "generaliser", "trait", "disciplinary",
-	"lurk", "incite", "fate",
+	"lurk", "incite", "fate", "hush", "decision", "appearance",
 }
 
 // groupSet holds any of the groups: more of them than one machine word.

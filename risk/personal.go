@@ -34,6 +34,9 @@ func (s *Screener) personalData(st *scanState) {
 	if strings.IndexByte(st.text, '@') >= 0 {
 		s.emails(st)
 	}
+	if maySpellEmail(st.text) {
+		s.spelledEmails(st)
+	}
 	if st.has(gChildCue) || st.has(gTitle) || st.has(gSensitive) {
 		s.namedPerson(st)
 	}
@@ -465,6 +468,23 @@ func (st *scanState) formCodeNear(i, w int) bool {
 	return false
 }
 
+// ageAfter: "Sophie Green, 7, from …": a child's age set off after the
+// name, which a school or ward name alone would not give away.
+func (st *scanState) ageAfter(i int) bool {
+	for k := i + 1; k < len(st.toks) && k <= i+2; k++ {
+		t := st.toks[k]
+		if t.flags&tfAllDigits == 0 {
+			if st.isName(k) {
+				continue // the surname
+			}
+			return false
+		}
+		n, _ := readNum(st.text, int(t.start), 3)
+		return t.end-t.start <= 2 && n >= 1 && n <= 17 && st.toks[k-1].end < t.start && st.text[st.toks[k-1].end] == ','
+	}
+	return false
+}
+
 func isCommonCapital(w []byte) bool {
 	switch string(w) {
 	case "the", "this", "that", "these", "those", "our", "we", "you", "your", "all", "a", "an", "and", "but",
@@ -641,11 +661,29 @@ func (s *Screener) postcodeRule(st *scanState, start, end int) {
 	for k := h.a - 1; k >= 0 && k >= h.a-6; k-- {
 		t := st.toks[k]
 		if st.houseNumber(int(k)) {
+			if st.publicPlaceBefore(int(k)) {
+				break // "the car park at 12 Market Street, NE1 4XF"
+			}
 			st.addBytes(PersonalData, normal, int(t.start), end, "A house number with a postcode: someone's home address.", sugRemove)
 			return
 		}
 	}
 	st.addBytes(PersonalData, weak, start, end, "A postcode: fine for a public place, not for a home.", "Check it is not someone's home.")
+}
+
+// publicPlaceBefore: a public building or facility named just before the
+// house number ("the library at 3 High Street") makes the address a place
+// people visit, not a home.
+func (st *scanState) publicPlaceBefore(k int) bool {
+	for j := k - 1; j >= 0 && j >= k-4 && st.toks[j].sent == st.toks[k].sent; j-- {
+		switch string(st.word(j)) {
+		case "park", "library", "centre", "center", "hall", "office", "offices", "depot", "museum", "school", "academy",
+			"surgery", "clinic", "hospital", "station", "church", "pool", "site", "hub", "shop", "store", "cafe", "venue",
+			"building", "market", "theatre", "gym", "pharmacy", "tip", "stadium", "gallery":
+			return true
+		}
+	}
+	return false
 }
 
 // addressCue: "lives at 14 Elm Grove" without a postcode.
@@ -781,7 +819,7 @@ func (s *Screener) namedPerson(st *scanState) {
 			}
 			nh := hit{a: int32(i), b: int32(i + 1)}
 			_, cue := st.near(nh, gChildCue, 8, 0, true)
-			cue = cue || st.formCodeNear(i, 3)
+			cue = cue || st.formCodeNear(i, 3) || st.ageAfter(i)
 			_, title := st.near(nh, gTitle, 1, -1, true)
 			if !cue && !title && !st.isName(i) {
 				continue

@@ -25,6 +25,34 @@ func (s *Screener) refineHits(st *scanState) {
 	if st.has(gElectoral) && st.has(gPoliticalPhrase) && !st.has(gParty) {
 		clearElectionAdmin(st)
 	}
+	if st.has(gAppearance) && st.has(gPromo) {
+		clearInsideAppearance(st)
+	}
+}
+
+// clearInsideAppearance: "cut" attacks a party's record, but inside "cut
+// the ribbon" it is a councillor opening something, which is factual.
+func clearInsideAppearance(st *scanState) {
+	cleared := false
+	for _, a := range st.hits {
+		if !a.groups.has(gAppearance) || a.b-a.a < 2 {
+			continue
+		}
+		for k := range st.hits {
+			o := &st.hits[k]
+			if o.groups.has(gPromo) && o.a >= a.a && o.b <= a.b && o.b-o.a < a.b-a.a {
+				o.groups = o.groups.minus(setOf(gPromo))
+				cleared = true
+			}
+		}
+	}
+	if !cleared {
+		return
+	}
+	st.present = groupSet{}
+	for _, h := range st.hits {
+		st.present = st.present.union(h.groups)
+	}
 }
 
 // clearInsideAllowed: a phrase on the allow list ("blue tits",

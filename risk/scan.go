@@ -397,7 +397,7 @@ func (s *Screener) applyRules(st *scanState) {
 				st.addSpan(Threat, normal, h, o, "Names a weapon or the means of arson as meant for someone.", "Remove it; if it came from a resident, follow the threats procedure.")
 			}
 		}
-		if g.has(gMarking) {
+		if g.has(gMarking) && !st.confidentialityPromise(h) {
 			st.add(Confidential, normal, h.a, h.b, "A protective marking: this material is not for publication.", "Do not post it; check with the information owner.")
 		}
 		if g.has(gConfidentialPhrase) {
@@ -566,6 +566,9 @@ func (s *Screener) credentialRule(st *scanState, h hit) {
 		if t.sent != st.toks[h.b-1].sent && st.toks[j-1].flags&tfColonAfter == 0 {
 			break
 		}
+		if st.phoneNumberAt(int(j)) {
+			break // "key safe fitting is free, call 0300 123 4000"
+		}
 		if t.flags&tfDigit != 0 && !isQuantity(st, int(j)) {
 			st.add(Confidential, strong, h.a, j+1, "A password, login or access code: anyone reading it could get in.", "Remove the code and change it now that it has been shared.")
 			return
@@ -581,6 +584,31 @@ func (s *Screener) credentialRule(st *scanState, h hit) {
 	if j < int32(len(st.toks)) && st.toks[j].sent == st.toks[h.a].sent && !isFunctionWord(st.word(int(j))) {
 		st.add(Confidential, strong, h.a, j+1, "A password, login or access code: anyone reading it could get in.", "Remove the code and change it now that it has been shared.")
 	}
+}
+
+// phoneNumberAt: the digits from token j on make a telephone number ("call
+// 0300 123 4000" after "key safe installation"), not a code.
+func (st *scanState) phoneNumberAt(j int) bool {
+	if t := st.toks[j]; t.flags&tfAllDigits == 0 || (st.text[t.start] != '0' && (t.start == 0 || st.text[t.start-1] != '+')) {
+		return false
+	}
+	n := 0
+	for k := j; k < len(st.toks) && st.toks[k].flags&tfAllDigits != 0; k++ {
+		n += int(st.toks[k].ne - st.toks[k].ns)
+	}
+	return n >= 10
+}
+
+// confidentialityPromise: "treated in confidence", "kept strictly
+// confidential" promise privacy to the reader; they mark nothing.
+func (st *scanState) confidentialityPromise(h hit) bool {
+	for k := h.a - 1; k >= 0 && k >= h.a-3 && st.toks[k].sent == st.toks[h.a].sent; k-- {
+		switch string(st.word(int(k))) {
+		case "treated", "treat", "kept", "keep", "held", "handled", "dealt", "remain", "remains", "stay", "stays":
+			return true
+		}
+	}
+	return false
 }
 
 // isQuantity: a number in a rule about the code, not the code itself
@@ -658,6 +686,11 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			st.add(Political, normal, m, h.b, "Pre-election period: invites people to meet a named candidate or councillor.", "Remove the invitation or hold the post until after the election.")
 		} else if st.publicityFor() {
 			st.add(Political, normal, h.a, h.b, "Pre-election period: publicity that features a named councillor or candidate.", "Remove the name or hold the post until after the election.")
+		} else if o, ok := st.near(h, gAppearance, 8, 1, true); ok && st.campaignFigure() {
+			// A councillor visiting or opening something is a fact worth
+			// reporting; the council's leader or cabinet, or a candidate,
+			// shown opening things before the poll is credit for one side.
+			st.addSpan(Political, normal, h, o, "Pre-election period: publicity for the council's political leadership or a candidate at an event.", "Attribute the work to the council, or hold the post until after the election.")
 		} else {
 			st.add(Political, weak, h.a, h.b, "Pre-election period: take care when naming councillors or candidates.", "Attribute decisions to the council, not to individuals.")
 		}
@@ -667,6 +700,24 @@ func (s *Screener) preElectionRule(st *scanState, h hit) {
 			st.addSpan(Political, normal, h, o, "Pre-election period: promotes or attacks a controversial proposal.", "Stick to factual service information until after the election.")
 		}
 	}
+}
+
+// campaignFigure: the post names a candidate or a member of the political
+// executive (the leader, a cabinet member, a portfolio holder), whose
+// appearances before an election credit the governing group.
+func (st *scanState) campaignFigure() bool {
+	for _, o := range st.hits {
+		if !o.groups.has(gCouncillor) {
+			continue
+		}
+		for k := o.a; k < o.b; k++ {
+			switch string(st.word(int(k))) {
+			case "candidate", "candidates", "leader", "cabinet", "portfolio", "executive", "lead":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // safeguardingRule: incoming messages that suggest someone is at risk are
@@ -693,10 +744,11 @@ func (s *Screener) safeguardingRule(st *scanState, h hit) {
 		}
 	}
 	if h.groups.has(gGiftOffer) {
-		// "a man keeps offering lifts to girls": an adult named before
-		// the offer and a child after it.
+		// "a man keeps offering lifts to girls", "a teacher at my
+		// daughter's school keeps giving her lifts": an adult named before
+		// the offer and a child beside it.
 		if m, ok := st.near(h, gAdultMan, 8, -1, true); ok {
-			if c, ok := st.near(h, gVulnerable, 4, 1, true); ok {
+			if c, ok := st.near(h, gVulnerable, 6, 0, true); ok {
 				st.addSpan(Safeguarding, normal, m, c, "An adult offering children lifts or gifts: a possible grooming concern.", sug)
 				return
 			}

@@ -1,0 +1,164 @@
+package risk
+
+import "strings"
+
+// E-mail addresses spelled out to dodge filters or scrapers: "jo.bloggs at
+// gmail dot com", "priya [at] hotmail [dot] co [dot] uk", "d.hughes77 @
+// icloud . com". They are read back into an address and weighed like any
+// other; the bare word "at" only counts before a personal mail provider,
+// since "email us at northdale dot com" style phrasing is rare but "meet at
+// the hall" is everywhere.
+
+// maySpellEmail is the cheap test: an "at" in brackets, a spaced "@", or
+// the word "dot".
+func maySpellEmail(text string) bool {
+	return strings.Contains(text, " @ ") || strings.Contains(text, "(at)") || strings.Contains(text, "[at]") ||
+		strings.Contains(text, "{at}") || indexFold(text, "dot") >= 0
+}
+
+// indexFold is strings.Index ignoring ASCII case, without allocating.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// emailTLDs are the last labels a spelled address must end in.
+var emailTLDs = map[string]bool{"com": true, "uk": true, "org": true, "net": true, "io": true, "info": true, "me": true, "biz": true, "eu": true, "scot": true, "wales": true, "cymru": true}
+
+func (s *Screener) spelledEmails(st *scanState) {
+	text := st.text
+	for i := 0; i < len(text); i++ {
+		sepEnd, bare, ok := atSeparator(text, i)
+		if !ok {
+			continue
+		}
+		a, local, spelledLocal := spelledLocalBefore(text, i)
+		if local == "" {
+			continue
+		}
+		b, domain, spelledDomain := spelledDomainAfter(text, sepEnd)
+		if domain == "" {
+			continue
+		}
+		if text[i] == '@' && !spelledLocal && !spelledDomain && sepEnd == i+1 {
+			continue // a plain address: emails() has it
+		}
+		i = b - 1
+		switch {
+		case s.policy.ownDomain(domain), publicSectorDomain(domain):
+		case webmail(domain):
+			st.addBytes(PersonalData, normal, a, b, "A personal e-mail address, spelled out.", "Remove it; reply to the person privately.")
+		case bare, genericMailbox(local):
+		default:
+			st.addBytes(PersonalData, normal, a, b, "A spelled-out e-mail address that reads as a private person's.", "Remove it or use the organisation's published address.")
+		}
+	}
+}
+
+// atSeparator reports whether text[i:] starts the "at" of an address: "@"
+// with spaces, "(at)", "[at]", "{at}", or the word "at" between spaces
+// (bare). It returns where the separator ends.
+func atSeparator(text string, i int) (end int, bare, ok bool) {
+	switch {
+	case text[i] == '@':
+		return skipSpace(text, i+1), false, i > 0 && text[i-1] == ' '
+	case text[i] == '(' || text[i] == '[' || text[i] == '{':
+		if i+4 <= len(text) && strings.EqualFold(text[i+1:i+3], "at") && (text[i+3] == ')' || text[i+3] == ']' || text[i+3] == '}') {
+			return skipSpace(text, i+4), false, true
+		}
+	case (text[i] == 'a' || text[i] == 'A') && i > 0 && text[i-1] == ' ' && i+3 < len(text) && (text[i+1] == 't' || text[i+1] == 'T') && text[i+2] == ' ':
+		return i + 3, true, true
+	}
+	return 0, false, false
+}
+
+func skipSpace(text string, i int) int {
+	for i < len(text) && text[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+// dotSeparator reports whether text[i:] is a spelled or spaced dot: ".",
+// " . ", " dot ", "[dot]", "(dot)", with spaces around, and where it ends.
+func dotSeparator(text string, i int) (end int, spelled, ok bool) {
+	j := skipSpace(text, i)
+	switch {
+	case j < len(text) && text[j] == '.':
+		return skipSpace(text, j+1), j > i, true
+	case j+3 <= len(text) && strings.EqualFold(text[j:j+3], "dot") && j > i:
+		if k := j + 3; k < len(text) && text[k] == ' ' {
+			return skipSpace(text, k), true, true
+		}
+	case j+5 <= len(text) && (text[j] == '(' || text[j] == '[' || text[j] == '{') && strings.EqualFold(text[j+1:j+4], "dot") && (text[j+4] == ')' || text[j+4] == ']' || text[j+4] == '}'):
+		return skipSpace(text, j+5), true, true
+	}
+	return 0, false, false
+}
+
+// spelledDomainAfter reads labels joined by dots from text[i:] and returns
+// where the address ends and the domain in lower case with plain dots; it
+// needs two labels at least and a known last label.
+func spelledDomainAfter(text string, i int) (int, string, bool) {
+	var labels []string
+	spelled := false
+	end := i
+	for {
+		j := end
+		for j < len(text) && (isAlnum(text[j]) || text[j] == '-') {
+			j++
+		}
+		if j == end {
+			break
+		}
+		labels = append(labels, strings.ToLower(text[end:j]))
+		end = j
+		next, sp, ok := dotSeparator(text, j)
+		if !ok || next >= len(text) || !isAlnum(text[next]) {
+			break
+		}
+		spelled = spelled || sp
+		end = next
+	}
+	if len(labels) < 2 || !emailTLDs[labels[len(labels)-1]] {
+		return 0, "", false
+	}
+	return end, strings.Join(labels, "."), spelled
+}
+
+// spelledLocalBefore reads the mailbox name ending before text[i]
+// (allowing spaces before the separator), with "dot" between its parts.
+func spelledLocalBefore(text string, i int) (int, string, bool) {
+	b := i
+	for b > 0 && text[b-1] == ' ' {
+		b--
+	}
+	var parts []string
+	spelled := false
+	for {
+		a := b
+		for a > 0 && (isEmailLocal(text[a-1]) && text[a-1] != '.' || text[a-1] == '.' && a-1 > 0 && isAlnum(text[a-2])) {
+			a--
+		}
+		if a == b {
+			break
+		}
+		parts = append([]string{strings.ToLower(text[a:b])}, parts...)
+		b = a
+		// " dot " before this part joins another part: "sam dot wright".
+		if a >= 5 && strings.EqualFold(text[a-4:a-1], "dot") && text[a-1] == ' ' && text[a-5] == ' ' && a-5 > 0 && isAlnum(text[a-6]) {
+			b = a - 5
+			spelled = true
+			continue
+		}
+		break
+	}
+	if len(parts) == 0 {
+		return 0, "", false
+	}
+	return b, strings.Join(parts, "."), spelled
+}
