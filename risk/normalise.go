@@ -438,7 +438,7 @@ func (st *scanState) endWord(t *token) {
 	if t.flags&tfDigit != 0 {
 		if t.flags&(tfAlpha|tfMasked) == 0 {
 			t.flags |= tfAllDigits
-		} else {
+		} else if !pluralNumber(w) {
 			for k, b := range w {
 				if b >= '0' && b <= '9' {
 					if b == '1' {
@@ -451,6 +451,20 @@ func (st *scanState) endWord(t *token) {
 		}
 	}
 	st.toks = append(st.toks, *t)
+}
+
+// pluralNumber: "over 65s", "the 1980s" are numbers, not leetspeak.
+func pluralNumber(w []byte) bool {
+	n := len(w)
+	if n < 2 || w[n-1] != 's' {
+		return false
+	}
+	for _, b := range w[:n-1] {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // joinSpaced merges runs of three or more single-letter words separated by

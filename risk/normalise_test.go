@@ -28,8 +28,9 @@ func TestTokenize(t *testing.T) {
 		{"a d", "a d"},                              // two single letters are not joined
 		{"i'll b w8in 4 u", "ill be waiting 4 you"}, // text-speak spelt out
 		{"watch ur back m8", "watch your back mate"},
-		{"u r a b", "urab"},                    // spaced letters are joined before text-speak is read
-		{"fu\u200bck sh\u00adit", "fuck shit"}, // zero-width space, soft hyphen
+		{"over 65s in the 1980s", "over 65s in the 1980s"}, // plural numbers are not leetspeak
+		{"u r a b", "urab"},                                // spaced letters are joined before text-speak is read
+		{"fu\u200bck sh\u00adit", "fuck shit"},             // zero-width space, soft hyphen
 		{"ƒuck", "fuck"},
 		{"", ""},
 	}

@@ -51,10 +51,27 @@ func (st *scanState) subjectAt(p hit) bool {
 // clauseBreak: words after which the group is no longer the subject.
 func clauseBreak(w []byte) bool {
 	switch string(w) {
-	case "who", "that", "which", "we", "i", "you", "our", "us", "if", "when", "because", "so", "but", "whose", "where", "while", "than":
+	case "who", "which", "we", "i", "you", "our", "us", "if", "when", "because", "so", "but", "whose", "where", "while", "than":
 		return true
 	}
 	return false
+}
+
+// clauseBreakAt is clauseBreak, with "that" a relative ("women that
+// drive…") unless a preposition makes it a determiner ("at that school").
+func (st *scanState) clauseBreakAt(j int32) bool {
+	w := st.word(int(j))
+	if string(w) != "that" {
+		return clauseBreak(w)
+	}
+	if j == 0 {
+		return true
+	}
+	switch string(st.word(int(j - 1))) {
+	case "at", "in", "on", "from", "to", "round", "near", "by", "of":
+		return false
+	}
+	return true
 }
 
 var faultGroups = setOf(gTrait, gInsultWeak, gInsult, gDerogatory)
@@ -69,7 +86,7 @@ func (st *scanState) faultAfter(p hit) (hit, bool) {
 	said := false
 	for j := p.b; j < end && st.toks[j].sent == st.toks[p.a].sent; j++ {
 		w := st.word(int(j))
-		if clauseBreak(w) {
+		if st.clauseBreakAt(j) {
 			return hit{}, false
 		}
 		for _, o := range st.hits {
@@ -104,7 +121,7 @@ func (st *scanState) restriction(p hit) (int32, bool) {
 	end := min(p.b+4, int32(len(st.toks)))
 	for j := p.b; j < end && st.toks[j].sent == sent; j++ {
 		w := string(st.word(int(j)))
-		if clauseBreak([]byte(w)) {
+		if st.clauseBreakAt(j) {
 			return 0, false
 		}
 		var next string
@@ -134,7 +151,7 @@ func abilityVerb(w string) bool {
 	switch w {
 	case "do", "drive", "cope", "keep", "manage", "work", "learn", "handle", "be", "speak", "understand", "think",
 		"teach", "lead", "parent", "raise", "hack", "multitask", "control", "integrate", "follow", "behave", "cook",
-		"count", "spell", "add", "lift", "run", "fix", "take", "make", "tell", "help", "stop":
+		"count", "spell", "add", "lift", "run", "fix", "take", "make", "tell", "help", "stop", "hold", "know":
 		return true
 	}
 	return false

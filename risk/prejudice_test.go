@@ -18,6 +18,12 @@ func TestGroupClaims(t *testing.T) {
 		out("Blind people can't do admin jobs, no point interviewing them", Discrimination),
 		out("Wheelchair users can't use the lift until Monday, so we have opened the side entrance"),
 		out("Blue badge holders can park here for up to three hours"),
+		out("Autistic adults can't hold down a proper job", Discrimination),
+		// "over 65s" is a number, not leetspeak.
+		out("Over 65s are too slow to use the machines, they hold everyone up", Discrimination),
+		out("Over 65s can apply for a free bus pass"),
+		// "that" after a preposition is not a new clause.
+		out("Black lads at that school are the troublemakers, every time", Abuse, Discrimination),
 		// One person is not a group: the abuse rule judges that.
 		inc("Your customer service woman is a stupid cow", Abuse),
 		// Quoted or reported, not said.

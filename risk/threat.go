@@ -23,8 +23,12 @@ func (s *Screener) threatShapes(st *scanState) {
 		case g.has(gViolent) && !st.violentSafe(h):
 			if o, ok := st.bareIntent(s.lex, h); ok {
 				st.add(Threat, normal, o, h.b, "States an intention to do violence or damage.", sugThreat)
-			} else if o, ok := st.incitement(h); ok && st.aimedAt(h) {
-				st.add(Threat, normal, min(o, h.a), h.b, "Calls on others to attack someone.", sugThreat)
+			} else if o, ok := st.incitement(h); ok && (st.aimedAt(h) || !st.toks[o].isSentStart() || st.inGroup(int(o), gIncite)) {
+				// A crowd called together may be sent against
+				// property too ("anyone fancy smashing up the
+				// new speed cameras?"); a bare command needs a
+				// person after it.
+				st.add(Threat, normal, min(o, h.a), h.b, "Calls on others to attack someone or damage property.", sugThreat)
 			}
 		case g.has(gWeapon):
 			s.weaponRule(st, h)
@@ -49,7 +53,7 @@ func (st *scanState) reported(cat Category, h hit) bool {
 
 // violentSafe: a violent verb reported as done ("was smashed"), with a
 // harmless object straight after it ("kill the engine", "smash our
-// target"), or in talk of photography ("shoot the parade").
+// target"), or "shoot" in talk of photography ("shoot the parade").
 func (st *scanState) violentSafe(h hit) bool {
 	if h.a > 0 && st.toks[h.a-1].sent == st.toks[h.a].sent {
 		// "the shelter's been smashed again": a report of damage done.
@@ -60,6 +64,9 @@ func (st *scanState) violentSafe(h hit) bool {
 	}
 	if _, ok := st.near(h, gSafeObject, 1, 1, true); ok {
 		return true
+	}
+	if w := st.word(int(h.a)); len(w) < 4 || string(w[:4]) != "shoo" {
+		return false // "smashing up the speed cameras" is not photography
 	}
 	_, ok := st.near(h, gPhotoContext, 12, 0, true)
 	return ok

@@ -21,6 +21,8 @@ func TestThreatShapes(t *testing.T) {
 		out("Knife crime awareness week: hand your blades in at the police station"),
 		out("Kick off your weekend with a swim at the leisure centre"),
 		out("Shoot us a message if you need help with your bins"),
+		inc("Anyone fancy smashing up the new speed cameras on Saturday night?", Threat),
+		out("Our photographer will be shooting the lantern parade with two cameras"),
 		// Weapons thrown, or brought by a crowd or a self-declared attacker.
 		inc("Throw acid on the lot of them", Threat),
 		inc("Rally at the depot tonight, bring petrol and lighters", Threat),
