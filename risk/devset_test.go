@@ -49,7 +49,7 @@ func TestDevset(t *testing.T) { checkTargets(t, loadDevset(t)) }
 // near-misses. A few are judgement calls the rules deliberately leave.
 func TestOwnCases(t *testing.T) {
 	var ex []example
-	for _, f := range []string{"own-cases.jsonl", "own-cases-2.jsonl", "own-cases-4.jsonl"} {
+	for _, f := range []string{"own-cases.jsonl", "own-cases-2.jsonl", "own-cases-3.jsonl", "own-cases-4.jsonl"} {
 		ex = append(ex, loadExamples(t, "testdata/"+f)...)
 	}
 	checkTargets(t, ex)
