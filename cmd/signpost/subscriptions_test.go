@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -12,7 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signpost-uk/signpost/channel/fake"
+	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/internal/mailpit"
+	"github.com/signpost-uk/signpost/store"
+	"github.com/signpost-uk/signpost/store/storetest"
+	"github.com/signpost-uk/signpost/subscribe"
 )
 
 // TestServeSubscriptions runs serve with e-mail updates on, against a real
@@ -92,4 +99,65 @@ func TestServeSubscriptions(t *testing.T) {
 		t.Errorf("List-Unsubscribe %+v, %v", n.ListUnsubscribe, err)
 	}
 	stop()
+}
+
+// TestSubscriptionsThroughNotify wires e-mail updates to GOV.UK Notify as
+// serve's flags say, and checks what each misconfiguration is told.
+func TestSubscriptionsThroughNotify(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := fake.NewNotify()
+	defer srv.Close()
+	db := storetest.Open(t, store.SQLite)
+	if err := demo.Load(ctx, db, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"SIGNPOST_SUBSCRIPTION_KEY": base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
+		"SIGNPOST_NOTIFY_API_KEY":   srv.Key("signpost_live"),
+	}
+	open := func(baseURL string, vars map[string]string, args ...string) (*subscribe.Service, error) {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		sf, inf := addSubscribeFlags(fs), addInboxFlags(fs)
+		if err := fs.Parse(append([]string{"--subscriptions", "--notify-api-url", srv.URL}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		env := &environment{getenv: func(k string) string { return vars[k] }, stdout: io.Discard, stderr: io.Discard}
+		return openSubscriptions(env, db, slog.New(slog.NewTextHandler(io.Discard, nil)), sf, inf, baseURL, "Northdale Council", "127.0.0.1/32")
+	}
+	noKey := map[string]string{"SIGNPOST_SUBSCRIPTION_KEY": vars["SIGNPOST_SUBSCRIPTION_KEY"]}
+	for _, tt := range []struct {
+		name    string
+		baseURL string
+		vars    map[string]string
+		args    []string
+		want    string
+	}{
+		{"smtp needs a server", "https://northdale.example", vars, nil, "needs --smtp-addr"},
+		{"unknown transport", "https://northdale.example", vars, []string{"--subscribe-transport", "fax"}, `--subscribe-transport "fax"`},
+		{"no template", "https://northdale.example", vars, []string{"--subscribe-transport", "notify"}, "needs --notify-template"},
+		{"no API key", "https://northdale.example", noKey, []string{"--subscribe-transport", "notify", "--notify-template", srv.TemplateID}, "SIGNPOST_NOTIFY_API_KEY"},
+		{"plain http site", "http://northdale.example", vars, []string{"--subscribe-transport", "notify", "--notify-template", srv.TemplateID}, "https --base-url"},
+		{"bad reply-to", "https://northdale.example", vars, []string{"--subscribe-transport", "notify", "--notify-template", srv.TemplateID, "--notify-reply-to", "me@northdale.example"}, "not a UUID"},
+	} {
+		if _, err := open(tt.baseURL, tt.vars, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+
+	svc, err := open("https://northdale.example/", vars, "--subscribe-transport", "notify", "--notify-template", srv.TemplateID, "--notify-reply-to", srv.ReplyToID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Request(ctx, "ann@example.org", "ward:NDW01"); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Emails()
+	if len(got) != 1 {
+		t.Fatalf("Notify took %d e-mails, want the confirmation", len(got))
+	}
+	if e := got[0]; e.To != "ann@example.org" || e.ReplyToID != srv.ReplyToID || !strings.HasPrefix(e.Subject, "Confirm your e-mail updates") ||
+		!strings.HasPrefix(e.Unsubscribe, "https://northdale.example/") || !strings.Contains(e.Body, "https://northdale.example/subscribe/confirm/") {
+		t.Errorf("confirmation = %+v", e)
+	}
 }
