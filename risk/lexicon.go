@@ -174,18 +174,16 @@ type trieNode struct {
 	exact  []int32 // entries whose first word ends here
 	prefix []int32 // entries whose first word is a prefix ending here
 	allow  bool
-	// The exact entries that are single words or phrases whose second
-	// word is a wildcard. Other phrases are in lexicon.pairs, keyed by
-	// their second word too, so a common first word ("the") does not try
-	// every phrase it starts.
-	first []int32
 }
 
 // Node flags, kept apart from the nodes so the per-word checks touch one
 // byte rather than the (larger, colder) node payload.
 const (
-	nfPrefix uint8 = 1 << iota // the node has prefix entries
-	nfFiller                   // this node's word is one of fillerWords
+	nfPrefix     uint8 = 1 << iota // the node has prefix entries
+	nfPrefixPath                   // it or a node on the way to it has prefix entries
+	nfFiller                       // this node's word is one of fillerWords
+	nfNamed                        // the lexicon names this node's word (see lexicon.named)
+	nfAllow                        // the word is on the allow list
 )
 
 // lexicon is the compiled word lists.
@@ -194,6 +192,23 @@ type lexicon struct {
 	nodes   []trieNode
 	next    [][alphabet]uint16
 	flags   []uint8
+	// named maps each word the lexicon names, an entry's first, second or
+	// third word or a filler, to its node while compiling. Only these
+	// nodes are given to tokens, and words holds those of up to eight
+	// bytes, most words met, so find can look them up in one probe rather
+	// than walk the trie, whose loads each wait for the one before.
+	named map[string]int32
+	words wordTable
+	// prefixStarts has a bit for the first three characters (prefixStart)
+	// of every prefix entry's word: a word not in words whose bit is
+	// clear has no prefix entry on its way and need not be walked.
+	prefixStarts []uint64
+	// firstIDs[firstOff[n]:firstOff[n+1]] are node n's exact entries that
+	// are single words or phrases whose second word is a wildcard. Other
+	// phrases are in pairs, keyed by their second word too, so a common
+	// first word ("the") does not try every phrase it starts.
+	firstOff []uint32
+	firstIDs []int32
 	// pairs holds the phrases filed under their first two words, keyed by
 	// pairKey of the two words' nodes: a word is walked through the trie
 	// once, and its node then serves for it as a first and a second word.
@@ -242,6 +257,75 @@ func (t *pairTable) get(k uint32) []int32 {
 	}
 }
 
+// wordTable maps words of up to eight bytes, packed into a uint64, to
+// their nodes by open addressing.
+type wordTable struct {
+	keys  []uint64 // 0 marks an empty slot: words are never empty
+	nodes []uint16
+	shift uint64
+}
+
+// packWord packs a word of up to eight letters and digits; ok is false if
+// it has another character.
+func packWord(w []byte) (k uint64, ok bool) {
+	for i, b := range w {
+		if b-'a' >= 26 && b-'0' >= 10 {
+			return 0, false
+		}
+		k |= uint64(b) << (8 * i)
+	}
+	return k, true
+}
+
+func newWordTable(named map[string]int32) wordTable {
+	short := 0
+	for w := range named {
+		if len(w) <= 8 {
+			short++
+		}
+	}
+	bits := uint64(4)
+	for 1<<bits < 2*short {
+		bits++
+	}
+	t := wordTable{keys: make([]uint64, 1<<bits), nodes: make([]uint16, 1<<bits), shift: 64 - bits}
+	for w, n := range named {
+		if len(w) > 8 {
+			continue
+		}
+		k, _ := packWord([]byte(w))
+		i := t.slot(k)
+		for t.keys[i] != 0 {
+			i = (i + 1) & uint64(len(t.keys)-1)
+		}
+		t.keys[i], t.nodes[i] = k, uint16(n)
+	}
+	return t
+}
+
+func (t *wordTable) slot(k uint64) uint64 { return k * 0x9E3779B97F4A7C15 >> t.shift }
+
+func (t *wordTable) get(k uint64) int32 {
+	for i := t.slot(k); ; i = (i + 1) & uint64(len(t.keys)-1) {
+		switch t.keys[i] {
+		case k:
+			return int32(t.nodes[i])
+		case 0:
+			return 0
+		}
+	}
+}
+
+// prefixStart numbers the first three characters of a word of letters and
+// digits, a shorter word's missing ones counting as a 37th character.
+func prefixStart(w []byte) int {
+	c := [3]int{alphabet, alphabet, alphabet}
+	for i := 0; i < 3 && i < len(w); i++ {
+		c[i] = charIndex(w[i])
+	}
+	return (c[0]*(alphabet+1)+c[1])*(alphabet+1) + c[2]
+}
+
 func charIndex(b byte) int {
 	switch {
 	case b >= 'a' && b <= 'z':
@@ -253,7 +337,7 @@ func charIndex(b byte) int {
 }
 
 func compileLexicon(p *Policy) (*lexicon, error) {
-	lx := &lexicon{nodes: make([]trieNode, 1, 8192), next: make([][alphabet]uint16, 1, 8192)}
+	lx := &lexicon{nodes: make([]trieNode, 1, 8192), next: make([][alphabet]uint16, 1, 8192), named: map[string]int32{}}
 	for g := group(0); g < numGroups; g++ {
 		if g == gPersonalPhrase || g == gOfficial {
 			continue
@@ -321,11 +405,12 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 		}
 	}
 	pairs := map[uint32][]int32{}
+	lx.firstOff = make([]uint32, 1, len(lx.nodes)+1)
 	for n, end := int32(0), int32(len(lx.nodes)); n < end; n++ {
 		for _, id := range lx.nodes[n].exact {
 			es := lx.entries[id].elems
 			if len(es) == 1 || es[1].any || es[1].num || es[1].prefix || es[1].not {
-				lx.nodes[n].first = append(lx.nodes[n].first, id)
+				lx.firstIDs = append(lx.firstIDs, id)
 				continue
 			}
 			second, err := lx.walk(es[1].word)
@@ -335,6 +420,7 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 			k := pairKey(n, second)
 			pairs[k] = append(pairs[k], id)
 		}
+		lx.firstOff = append(lx.firstOff, uint32(len(lx.firstIDs)))
 	}
 	lx.pairs = newPairTable(pairs)
 	fillers := make([]int32, len(fillerWords))
@@ -348,12 +434,47 @@ func compileLexicon(p *Policy) (*lexicon, error) {
 	lx.flags = make([]uint8, len(lx.nodes))
 	for n := range lx.nodes {
 		if len(lx.nodes[n].prefix) > 0 {
-			lx.flags[n] |= nfPrefix
+			lx.flags[n] |= nfPrefix | nfPrefixPath
+		}
+		// A node comes after its parent, whose flag is therefore final.
+		for _, c := range lx.next[n] {
+			if c != 0 {
+				lx.flags[c] |= lx.flags[n] & nfPrefixPath
+			}
 		}
 	}
 	for _, n := range fillers {
 		lx.flags[n] |= nfFiller
 	}
+	// Nodes made after the entries' (second and third words, fillers) have
+	// no first entries.
+	for len(lx.firstOff) <= len(lx.nodes) {
+		lx.firstOff = append(lx.firstOff, uint32(len(lx.firstIDs)))
+	}
+	lx.prefixStarts = make([]uint64, ((alphabet+1)*(alphabet+1)*(alphabet+1)+63)/64)
+	for w, n := range lx.named {
+		lx.flags[n] |= nfNamed
+		if lx.nodes[n].allow {
+			lx.flags[n] |= nfAllow
+		}
+		if lx.flags[n]&nfPrefix == 0 {
+			continue
+		}
+		// A prefix word shorter than three characters starts every
+		// word that continues it, with any characters or none after it.
+		k, span := prefixStart([]byte(w)), 1
+		switch len(w) {
+		case 1:
+			k, span = k-alphabet*(alphabet+1)-alphabet, (alphabet+1)*(alphabet+1)
+		case 2:
+			k, span = k-alphabet, alphabet+1
+		}
+		for ; span > 0; k, span = k+1, span-1 {
+			lx.prefixStarts[k/64] |= 1 << (k % 64)
+		}
+	}
+	lx.words = newWordTable(lx.named)
+	lx.named = nil
 	for i, e := range lx.entries {
 		if len(e.elems) == 1 && (e.groups.has(gProfanity) || e.groups.has(gProfanityStrong) || e.groups.has(gProfanityMild) || e.groups.has(gInsult) || e.groups.has(gSlur)) {
 			lx.maskable = append(lx.maskable, int32(i))
@@ -480,6 +601,7 @@ func (lx *lexicon) walk(word string) (int32, error) {
 		}
 		n = next
 	}
+	lx.named[word] = n
 	return n, nil
 }
 
@@ -489,30 +611,38 @@ type hit struct {
 	groups groupSet
 }
 
-// find walks word through the trie and returns its node, 0 when it is not
-// there, and whether prefix entries lie on the way, which lookup then
+// find returns word's node if the lexicon names the word, else 0, and
+// whether prefix entries lie on its way through the trie, which lookup then
 // collects. A word with a character outside the trie's alphabet (a '*')
 // has neither.
-func (lx *lexicon) find(word []byte) (n int32, prefixes bool) {
-	for i := 0; i < len(word); i++ {
-		c := charIndex(word[i])
+func (lx *lexicon) find(word []byte) (int32, bool) {
+	if len(word) <= 8 {
+		if k, ok := packWord(word); ok {
+			if n := lx.words.get(k); n != 0 {
+				return n, lx.flags[n]&nfPrefixPath != 0
+			}
+			if k := prefixStart(word); lx.prefixStarts[k/64]&(1<<(k%64)) == 0 {
+				return 0, false
+			}
+		}
+	}
+	n := int32(0)
+	for _, b := range word {
+		c := charIndex(b)
 		if c < 0 {
 			return 0, false
 		}
-		if n = int32(lx.next[n][c]); n == 0 {
-			return 0, prefixes
+		m := int32(lx.next[n][c])
+		if m == 0 {
+			return 0, lx.flags[n]&nfPrefixPath != 0
 		}
-		prefixes = prefixes || lx.flags[n]&nfPrefix != 0
+		n = m
+	}
+	prefixes := lx.flags[n]&nfPrefixPath != 0
+	if lx.flags[n]&nfNamed == 0 {
+		n = 0
 	}
 	return n, prefixes
-}
-
-// child is the node for n's word followed by c, 0 if there is none.
-func (lx *lexicon) child(n int32, c byte) int32 {
-	if n == 0 {
-		return 0
-	}
-	return int32(lx.next[n][charIndex(c)])
 }
 
 // lookup appends to dst every entry that starts with word, whose node and
@@ -536,11 +666,10 @@ func (lx *lexicon) lookup(word []byte, n int32, prefixes bool, next int32, dst [
 	if n == 0 {
 		return dst
 	}
-	node := &lx.nodes[n]
-	if node.allow {
+	if lx.flags[n]&nfAllow != 0 {
 		dst = dst[:mark]
 	}
-	dst = append(dst, node.first...)
+	dst = append(dst, lx.firstIDs[lx.firstOff[n]:lx.firstOff[n+1]]...)
 	return lx.lookupSecond(n, next, dst)
 }
 

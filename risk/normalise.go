@@ -15,7 +15,7 @@ type token struct {
 	ns, ne     int32
 	sent       int32 // sentence number, so rules do not pair words across sentences
 	flags      uint16
-	node       uint16 // the word's lexicon trie node, 0 if none; set by match
+	node       uint16 // the lexicon trie node of a word the lexicon names, else 0; set by match
 }
 
 const (
@@ -129,17 +129,24 @@ func (st *scanState) tokenize() {
 				sentStart = false
 			}
 			cur.flags |= tfAlpha
-			j := i
+			// The run is copied with its state in locals: updating the
+			// token or st.norm in memory at every byte costs more than
+			// the rest of the loop.
+			j, lower, norm := i, false, st.norm
 			for ; j < len(text); j++ {
 				b := text[j]
 				if b >= 'a' && b <= 'z' {
-					cur.flags &^= tfAllCaps
+					lower = true
 				} else if b >= 'A' && b <= 'Z' {
 					b += 'a' - 'A'
 				} else {
 					break
 				}
-				st.norm = append(st.norm, b)
+				norm = append(norm, b)
+			}
+			st.norm = norm
+			if lower {
+				cur.flags &^= tfAllCaps
 			}
 			cur.end = int32(j)
 			i = j
@@ -147,7 +154,7 @@ func (st *scanState) tokenize() {
 		}
 		if c == ' ' {
 			if inWord {
-				st.endWord(&cur)
+				st.endWord(cur)
 				inWord = false
 			}
 			i++
@@ -257,7 +264,7 @@ func (st *scanState) tokenize() {
 			// without the apostrophe too. A trailing 's is a possessive.
 			if i+2 <= len(text) && (text[i+1] == 's' || text[i+1] == 'S') && (i+2 == len(text) || !isWordByte(text[i+2])) {
 				cur.flags |= tfPossessive
-				st.endWord(&cur)
+				st.endWord(cur)
 				inWord = false
 				i += 2
 				continue
@@ -268,7 +275,7 @@ func (st *scanState) tokenize() {
 				if c == ':' {
 					cur.flags |= tfColonAfter
 				}
-				st.endWord(&cur)
+				st.endWord(cur)
 				inWord = false
 			}
 			if class == cEnd {
@@ -279,7 +286,7 @@ func (st *scanState) tokenize() {
 		i += size
 	}
 	if inWord {
-		st.endWord(&cur)
+		st.endWord(cur)
 	}
 	if st.spaced {
 		st.joinSpaced()
@@ -413,7 +420,7 @@ func isWordByte(c byte) bool {
 
 // endWord finishes a token: mixed letters and digits are read as leetspeak
 // ("sh1te", "m0r0ns"), pure numbers stay numbers, and the token is kept.
-func (st *scanState) endWord(t *token) {
+func (st *scanState) endWord(t token) {
 	if t.ne = int32(len(st.norm)); t.ne == t.ns {
 		return
 	}
@@ -432,7 +439,7 @@ func (st *scanState) endWord(t *token) {
 		st.norm = append(st.norm[:t.ns], r...)
 		t.ne = int32(len(st.norm))
 		t.flags &^= tfDigit
-		st.toks = append(st.toks, *t)
+		st.toks = append(st.toks, t)
 		return
 	}
 	if t.flags&tfDigit != 0 {
@@ -450,7 +457,7 @@ func (st *scanState) endWord(t *token) {
 			}
 		}
 	}
-	st.toks = append(st.toks, *t)
+	st.toks = append(st.toks, t)
 }
 
 // pluralNumber: "over 65s", "the 1980s" are numbers, not leetspeak.

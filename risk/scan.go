@@ -79,7 +79,9 @@ func (s *Screener) match(st *scanState) {
 				ids = lx.lookupSecond(int32(t.node), int32(st.toks[i+2].node), ids)
 			}
 			if next != nil && next.flags&tfPossessive != 0 && next.ne-next.ns < 32 {
-				ids = lx.lookupSecond(int32(t.node), lx.child(nextNode, 's'), ids)
+				var pb [32]byte
+				ns, _ := lx.find(append(append(pb[:0], st.norm[next.ns:next.ne]...), 's'))
+				ids = lx.lookupSecond(int32(t.node), ns, ids)
 			}
 			if len(ids) == 0 && hasRun(w, 3) {
 				// "fuuuuck", "shiiiite": squeeze long runs to two letters,
