@@ -1,6 +1,9 @@
 package risk
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // E-mail addresses spelled out to dodge filters or scrapers: "jo.bloggs at
 // gmail dot com", "priya [at] hotmail [dot] co [dot] uk", "d.hughes77 @
@@ -19,6 +22,12 @@ func maySpellEmail(text string) bool {
 // indexFold is strings.Index ignoring ASCII case, without allocating.
 func indexFold(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
+		// When sub starts with an ASCII byte, an ASCII byte starts a
+		// match only if it is that byte in either case; EqualFold, far
+		// slower, is asked only then.
+		if c := s[i]; c < utf8.RuneSelf && sub[0] < utf8.RuneSelf && c|0x20 != sub[0]|0x20 {
+			continue
+		}
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return i
 		}
