@@ -92,6 +92,7 @@ const (
 	gHush                              // "shh", "can't say much yet", "official announcement not until": news told before its time
 	gDecision                          // closing, axed, merger, redundancies: a decision that would be news
 	gAppearance                        // visited, opened, met, attended: a councillor's appearance, neutral on its own
+	gSarcasm                           // "didn't think so", "says it all", "(not)": praise or calm that means its opposite
 	numGroups
 )
 
@@ -106,7 +107,7 @@ var groupNames = [numGroups]string{
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 	"pet", "exploit", "electoral", "campaign", "commercial",
 	"veiled-cue", "harm-event", "surveil-cue", "routine", "addressee", "generaliser", "trait", "disciplinary",
-	"lurk", "incite", "fate", "hush", "decision", "appearance",
+	"lurk", "incite", "fate", "hush", "decision", "appearance", "sarcasm",
 }
 
 // groupSet holds any of the groups: more of them than one machine word.

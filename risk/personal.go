@@ -24,6 +24,7 @@ func (s *Screener) personalData(st *scanState) {
 			break
 		}
 	}
+	s.spokenNumbers(st)
 	if anyDigit {
 		s.numbers(st)
 		s.letterCodes(st)
@@ -112,6 +113,10 @@ func (s *Screener) numbers(st *scanState) {
 				j++
 				continue
 			}
+			if c == ' ' && j+3 < len(text) && text[j+1] == '-' && text[j+2] == ' ' && isDigit(text[j+3]) {
+				j += 3 // "0 7 7 0 0 - 9 0 0 - 7 8 8"
+				continue
+			}
 			if c == ')' && j+2 < len(text) && text[j+1] == ' ' && isDigit(text[j+2]) {
 				j += 2
 				continue
@@ -152,6 +157,84 @@ func (s *Screener) numbers(st *scanState) {
 		s.classifyNumber(st, d, start, last)
 		i = last
 	}
+}
+
+// spokenNumbers: a phone number written as it is said, "oh seven seven
+// double oh nine…", read back into digits and weighed like any other.
+func (s *Screener) spokenNumbers(st *scanState) {
+	var digits [16]byte
+	n, first := 0, -1
+	flush := func(last int) {
+		if n >= 10 && n <= 11 && digits[0] == '0' {
+			s.classifyNumber(st, digits[:n], int(st.toks[first].start), int(st.toks[last].end))
+		}
+		n, first = 0, -1
+	}
+	repeat := 1
+	for i := range st.toks {
+		w := st.word(i)
+		d := spokenDigit(w)
+		switch {
+		case string(w) == "double" || string(w) == "triple":
+			if i+1 < len(st.toks) && spokenDigit(st.word(i+1)) != 0 {
+				repeat = 2
+				if string(w) == "triple" {
+					repeat = 3
+				}
+				if first < 0 {
+					first = i
+				}
+				continue
+			}
+		case d != 0:
+			if first < 0 {
+				first = i
+			}
+			for ; repeat > 0 && n < len(digits); repeat-- {
+				digits[n] = d
+				n++
+			}
+			repeat = 1
+			continue
+		}
+		if first >= 0 {
+			flush(i - 1)
+		}
+		repeat = 1
+	}
+	if first >= 0 {
+		flush(len(st.toks) - 1)
+	}
+}
+
+// spokenDigit returns the digit a word says ("oh", "seven", "7"), or 0.
+func spokenDigit(w []byte) byte {
+	if len(w) == 1 && isDigit(w[0]) {
+		return w[0]
+	}
+	switch string(w) {
+	case "oh", "zero", "nought":
+		return '0'
+	case "one":
+		return '1'
+	case "two":
+		return '2'
+	case "three":
+		return '3'
+	case "four":
+		return '4'
+	case "five":
+		return '5'
+	case "six":
+		return '6'
+	case "seven":
+		return '7'
+	case "eight":
+		return '8'
+	case "nine":
+		return '9'
+	}
+	return 0
 }
 
 func (s *Screener) classifyNumber(st *scanState, d []byte, start, end int) {

@@ -308,7 +308,7 @@ var (
 	// Party politics and staff disaffection are publishing risks: a
 	// resident writing in may say what they like about parties or the
 	// council.
-	outgoingOnly = setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial)
+	outgoingOnly = setOf(gWorkCue, gParty, gPoliticalPhrase, gDisaffection, gEmployer, gColleague, gCouncillor, gOfficial, gControversial, gSarcasm)
 	// Most hits are partners ("you", "always", "kids"): only the rules'
 	// own trigger groups need the checks in applyRules.
 	partners = setOf(gAddressee, gRoutine, gGeneraliser, gTrait, gHarmEvent, gIntensifier, gPersonTarget,
@@ -441,6 +441,12 @@ func (s *Screener) applyRules(st *scanState) {
 				st.addSpan(Disaffection, normal, h, o, "Shows contempt for the job or the organisation in public.", "Raise it internally instead of posting it.")
 			}
 		}
+		if g.has(gSarcasm) && st.present.hasAny(workContext) {
+			// "Another email from the top telling us how valued we are.
+			// Didn't think so.": the sarcasm may close the post, a
+			// sentence away from the employer it is aimed at.
+			st.add(Disaffection, normal, h.a, h.b, "Sarcasm about the employer or the job in public.", "Raise it internally instead of posting it.")
+		}
 		if g.has(gEmployer) || g.has(gColleague) {
 			if o, ok := st.near(h, gContempt, 8, 0, true); ok {
 				st.addSpan(Disaffection, normal, h, o, "Shows contempt for the employer or colleagues in public.", "Raise it internally instead of posting it.")
@@ -454,6 +460,10 @@ func (s *Screener) applyRules(st *scanState) {
 		}
 	}
 }
+
+// workContext: words that put a post in the workplace — the employer,
+// colleagues, the job itself.
+var workContext = setOf(gEmployer, gColleague, gWorkCue)
 
 // safeThreatObject: a threat phrase followed at once by a harmless object
 // ("set fire to the leaves") is not a threat; "it" is too vague to clear

@@ -181,6 +181,9 @@ var screenCases = map[string][]screenCase{
 		out("his address is d.hughes77 @ icloud . com", PersonalData),
 		out("Write to sam dot wright at outlook dot com", PersonalData),
 		out("Mia Lowe, 6, from Brook Infants has epilepsy", PersonalData),
+		out("Ring Tina back, mobile oh seven seven double oh nine double oh four five six", PersonalData),
+		out("Mr Cole's number is 0 7 7 0 0 - 9 0 0 - 2 4 6", PersonalData),
+		out("Her own address: tina.cole at hotmail.co.uk", PersonalData),
 	},
 	"personal data safe": {
 		out("Call our switchboard on 01632 960000 for help."),
@@ -202,6 +205,8 @@ var screenCases = map[string][]screenCase{
 		out("Details at northdale dot gov dot uk"),
 		out("The car park at 12 Market Street, NE1 4XF reopens on Monday."),
 		out("The museum was founded in 1907, 6 years after the library."),
+		out("One or two places are left at the session at 10am."),
+		out("Doors open at 7.30 at the Town Hall."),
 	},
 	"confidential": {
 		out("OFFICIAL SENSITIVE: staffing plan for the depot", Confidential),
@@ -287,6 +292,13 @@ var screenCases = map[string][]screenCase{
 		out("Mentally checked out already and it's only Tuesday", Disaffection),
 		out("Some of us actually do our jobs round here", Disaffection),
 		out("Wish I'd never taken this job", Disaffection),
+		out("Another all-staff email about how valued we are. Pay rise? Didn't think so", Disaffection),
+	},
+	"disaffection safe": {
+		out("A typical day for our gritting team: out at 4am, home at noon."),
+		out("Nothing says Christmas like our staff carol concert!"),
+		out("Our team won the award for the fifth year running."),
+		out("Didn't think so? Come and see the new library for yourself."),
 	},
 	"safeguarding": {
 		inc("My partner hit me again last night and I'm scared to go home", Safeguarding),

@@ -12,11 +12,15 @@ import (
 // since "email us at northdale dot com" style phrasing is rare but "meet at
 // the hall" is everywhere.
 
-// maySpellEmail is the cheap test: an "at" in brackets, a spaced "@", or
-// the word "dot".
+// maySpellEmail is the cheap test: an "at" in brackets, a spaced "@", the
+// word "dot", or " at " with a dot somewhere after it.
 func maySpellEmail(text string) bool {
-	return strings.Contains(text, " @ ") || strings.Contains(text, "(at)") || strings.Contains(text, "[at]") ||
-		strings.Contains(text, "{at}") || indexFold(text, "dot") >= 0
+	if strings.Contains(text, " @ ") || strings.Contains(text, "(at)") || strings.Contains(text, "[at]") ||
+		strings.Contains(text, "{at}") || indexFold(text, "dot") >= 0 {
+		return true
+	}
+	i := strings.Index(text, " at ")
+	return i >= 0 && strings.IndexByte(text[i:], '.') >= 0
 }
 
 // indexFold is strings.Index ignoring ASCII case, without allocating.
@@ -35,9 +39,6 @@ func indexFold(s, sub string) int {
 	return -1
 }
 
-// emailTLDs are the last labels a spelled address must end in.
-var emailTLDs = map[string]bool{"com": true, "uk": true, "org": true, "net": true, "io": true, "info": true, "me": true, "biz": true, "eu": true, "scot": true, "wales": true, "cymru": true}
-
 func (s *Screener) spelledEmails(st *scanState) {
 	text := st.text
 	for i := 0; i < len(text); i++ {
@@ -45,12 +46,14 @@ func (s *Screener) spelledEmails(st *scanState) {
 		if !ok {
 			continue
 		}
-		a, local, spelledLocal := spelledLocalBefore(text, i)
-		if local == "" {
-			continue
-		}
+		// The domain first: most " at " are followed by no domain at all,
+		// and reading it allocates nothing until it matches.
 		b, domain, spelledDomain := spelledDomainAfter(text, sepEnd)
 		if domain == "" {
+			continue
+		}
+		a, local, spelledLocal := spelledLocalBefore(text, i)
+		if local == "" {
 			continue
 		}
 		if text[i] == '@' && !spelledLocal && !spelledDomain && sepEnd == i+1 {
@@ -113,10 +116,11 @@ func dotSeparator(text string, i int) (end int, spelled, ok bool) {
 // where the address ends and the domain in lower case with plain dots; it
 // needs two labels at least and a known last label.
 func spelledDomainAfter(text string, i int) (int, string, bool) {
-	var labels []string
+	var labels [8][2]int // start and end of each label in text
+	n := 0
 	spelled := false
 	end := i
-	for {
+	for n < len(labels) {
 		j := end
 		for j < len(text) && (isAlnum(text[j]) || text[j] == '-') {
 			j++
@@ -124,7 +128,8 @@ func spelledDomainAfter(text string, i int) (int, string, bool) {
 		if j == end {
 			break
 		}
-		labels = append(labels, strings.ToLower(text[end:j]))
+		labels[n] = [2]int{end, j}
+		n++
 		end = j
 		next, sp, ok := dotSeparator(text, j)
 		if !ok || next >= len(text) || !isAlnum(text[next]) {
@@ -133,10 +138,27 @@ func spelledDomainAfter(text string, i int) (int, string, bool) {
 		spelled = spelled || sp
 		end = next
 	}
-	if len(labels) < 2 || !emailTLDs[labels[len(labels)-1]] {
+	if n < 2 || !emailTLD(text[labels[n-1][0]:labels[n-1][1]]) {
 		return 0, "", false
 	}
-	return end, strings.Join(labels, "."), spelled
+	var sb strings.Builder
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(strings.ToLower(text[labels[k][0]:labels[k][1]]))
+	}
+	return end, sb.String(), spelled
+}
+
+// emailTLD: the last labels a spelled address must end in.
+func emailTLD(w string) bool {
+	for _, t := range [...]string{"com", "uk", "org", "net", "io", "info", "me", "biz", "eu", "scot", "wales", "cymru"} {
+		if strings.EqualFold(w, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // spelledLocalBefore reads the mailbox name ending before text[i]
