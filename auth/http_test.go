@@ -38,6 +38,7 @@ func TestRoles(t *testing.T) {
 		{auth.Approve, auth.Approver},
 		{auth.Retract, auth.Approver},
 		{auth.ExportArchive, auth.Approver},
+		{auth.Deliveries, auth.Approver},
 		{auth.ViewAudit, auth.Admin},
 		{auth.ManageUsers, auth.Admin},
 		{auth.ManageChannels, auth.Admin},

@@ -65,6 +65,7 @@ const (
 	Approve        Permission = "approve"         // approve or return someone else's notice
 	Retract        Permission = "retract"         // retract a published notice
 	ExportArchive  Permission = "export-archive"  // export the archive for FOI and records requests
+	Deliveries     Permission = "deliveries"      // see every delivery to every channel and retry failed ones
 	ViewAudit      Permission = "view-audit"      // read the audit log
 	ManageUsers    Permission = "manage-users"    // add, disable and change the role of accounts
 	ManageChannels Permission = "manage-channels" // connect and configure publishing channels
@@ -80,7 +81,7 @@ func (p Permission) MinRole() Role {
 		return Viewer
 	case Compose, PublishUrgent:
 		return Author
-	case Approve, Retract, ExportArchive:
+	case Approve, Retract, ExportArchive, Deliveries:
 		return Approver
 	case ViewAudit, ManageUsers, ManageChannels, ManagePolicy, ManageCosts:
 		return Admin

@@ -204,6 +204,7 @@ func TestConsoleAccessibility(t *testing.T) {
 	author := console{t, f, signIn(t, f, auth.Author)}
 	admin := signIn(t, f, auth.Admin)
 	risky := "/staff/notices/drafts/" + idInPath(t, author.step("/staff/notices", noticeForm("Greenbank roads gritted", "Stop moaning, you idiots. Ring Zoë on 07700 900123.")))
+	seeded := seedDeliveries(t, f)
 	author.step(risky+"/submit", url.Values{"version": {"1"}})
 	published := itoa(f.srv.snap.Load().notices[0].ID)
 	forms := map[string]url.Values{
@@ -246,6 +247,10 @@ func TestConsoleAccessibility(t *testing.T) {
 		risky + "/edit",
 		"/staff/notices/published/" + published,
 		"/staff/settings/workflow",
+		"/staff/deliveries",
+		"/staff/notices/published/" + itoa(seeded.firstNotice),
+		"/staff/deliveries?notice=" + itoa(seeded.firstNotice) + "&done=retried",
+		"/staff/deliveries?from=31/2/2026&notice=x",
 		"/test-post/staff/notices?case=compose",
 		"/test-post/staff/settings/workflow?case=settings",
 		"/test-post" + risky + "/return?case=return",

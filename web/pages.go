@@ -62,7 +62,7 @@ type link struct{ Href, Label string }
 
 type tagView struct{ Label, Class string }
 
-var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive",
+var pageNames = []string{"home", "area", "notice", "place", "list", "error", "staff_sign_in", "staff_home", "staff_check", "staff_archive", "staff_deliveries",
 	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
 	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent",
 	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings",

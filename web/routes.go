@@ -142,6 +142,11 @@ func (s *Server) routeTable() []route {
 		{"GET", "/staff/archive", accessViewer, s.handleArchive()},
 		{"GET", "/staff/archive.csv", accessExport, s.handleArchiveExport(archive.CSV)},
 		{"GET", "/staff/archive.jsonl", accessExport, s.handleArchiveExport(archive.JSONL)},
+		// Deliveries of notices to channels: approvers and admins see
+		// them all and retry failed ones (every role sees a notice's own
+		// on its page).
+		{"GET", deliveriesPath, accessDeliveries, s.handleDeliveries()},
+		{"POST", deliveriesPath + "/retry", accessDeliveries, s.handleRetryDelivery()},
 
 		// The residents' inbox: viewers read, authors answer, approvers
 		// decide on held replies and redact, admins manage saved replies

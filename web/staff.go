@@ -364,7 +364,11 @@ func (s *Server) handleStaffHome() http.Handler {
 			{"/staff/shift", "Channel shift", "Calls avoided and money saved by digital campaigns, with charts, tables and a summary for the board."},
 			{"/staff/archive", "Archive", "Everything published, every revision and where it went: search it and export it for records and Freedom of Information requests."},
 		}
-		if u, _, _ := auth.FromContext(r.Context()); u.Role.AtLeast(auth.Admin) {
+		u, _, _ := auth.FromContext(r.Context())
+		if u.Role.Can(auth.Deliveries) {
+			tools = append(tools, staffTool{deliveriesPath, "Deliveries", "Every notice's posts, updates and deletions on every channel, how each went, and retrying those that failed."})
+		}
+		if u.Role.AtLeast(auth.Admin) {
 			tools = append(tools, adminTools...)
 		}
 		s.staffPage(w, r, http.StatusOK, "staff_home", &page{Title: "Staff area", Staff: staffFrom(r), StaffPath: "/staff", Data: tools})

@@ -61,26 +61,34 @@ func (s *Server) readArchiveForm(r *http.Request) (archiveForm, archive.Query) {
 		f.Category = ""
 	}
 	q := archive.Query{Text: f.Text, Author: f.Author, Category: f.Category, Channel: f.Channel}
-	var err error
-	if f.From != "" {
-		if q.From, err = archive.ParseDay("The start date", f.From, s.loc); err != nil {
-			f.FromError = signpost.ErrorMessage(err)
-		}
-	}
-	if f.To != "" {
-		if q.To, err = archive.ParseDay("The end date", f.To, s.loc); err != nil {
-			f.ToError = signpost.ErrorMessage(err)
-		} else {
-			q.To = q.To.AddDate(0, 0, 1) // the whole of the last day
-		}
-	}
-	if f.FromError == "" && f.ToError == "" && !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		f.ToError = "The end date must be on or after the start date"
-	}
+	q.From, q.To, f.FromError, f.ToError = s.readDays(f.From, f.To)
 	if len(f.Text) > 200 {
 		f.TextError = "Search text must be 200 characters or fewer"
 	}
 	return f, q
+}
+
+// readDays reads a range of the council's calendar days as typed in a
+// search form, either end optional: from is the start of the first day, to
+// the end of the last, with a message for each end that is wrong.
+func (s *Server) readDays(fromRaw, toRaw string) (from, to time.Time, fromError, toError string) {
+	var err error
+	if fromRaw != "" {
+		if from, err = archive.ParseDay("The start date", fromRaw, s.loc); err != nil {
+			fromError = signpost.ErrorMessage(err)
+		}
+	}
+	if toRaw != "" {
+		if to, err = archive.ParseDay("The end date", toRaw, s.loc); err != nil {
+			toError = signpost.ErrorMessage(err)
+		} else {
+			to = to.AddDate(0, 0, 1) // the whole of the last day
+		}
+	}
+	if fromError == "" && toError == "" && !from.IsZero() && !to.IsZero() && !to.After(from) {
+		toError = "The end date must be on or after the start date"
+	}
+	return from, to, fromError, toError
 }
 
 // archiveView is the archive page's data.

@@ -15,6 +15,7 @@ import (
 	"github.com/signpost-uk/signpost/channel/render"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/risk"
+	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/workflow"
 )
 
@@ -746,6 +747,11 @@ type publishedView struct {
 	Errors     []formError
 	Field      fieldErrors
 	Reason     string
+	// Deliveries are the current revision's, one per channel and action;
+	// nil when delivery is not set up.
+	Deliveries    []deliveryRow
+	HasDelivery   bool // delivery is set up on this server
+	AllDeliveries bool // may open every delivery of the notice
 }
 
 func publishedPath(id int64) string { return "/staff/notices/published/" + strconv.FormatInt(id, 10) }
@@ -803,6 +809,23 @@ func (s *Server) showPublished(w http.ResponseWriter, r *http.Request, status in
 	}
 	for _, it := range items {
 		v.Items = append(v.Items, itemRow{Item: it, Author: names[it.AuthorID], When: it.UpdatedAt, StateTag: stateTag(it.State), RiskTag: severityTag(it.Risk)})
+	}
+	if s.deps.Deliveries != nil {
+		u, _, _ := auth.FromContext(ctx)
+		v.HasDelivery, v.AllDeliveries = true, u.Role.Can(auth.Deliveries)
+		// A revision has a delivery per channel (two where an update
+		// also deletes from a channel it dropped); 100 is plenty.
+		list, err := s.deps.Deliveries.List(ctx, store.DeliveryFilter{NoticeID: id, Limit: 100})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, e := range list.Entries {
+			if e.Revision == n.Revision {
+				v.Deliveries = append(v.Deliveries, newDeliveryRow(e))
+			}
+		}
+		sort.Slice(v.Deliveries, func(i, j int) bool { return v.Deliveries[i].Channel < v.Deliveries[j].Channel })
 	}
 	s.staffPage(w, r, status, "staff_published", &page{Title: "Notice " + strconv.FormatInt(n.ID, 10) + ": " + n.Headline, Error: len(errs) > 0, Staff: staffFrom(r), StaffPath: "/staff/notices", Data: v})
 }

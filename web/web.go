@@ -112,6 +112,9 @@ type Deps struct {
 	// Costs holds the channel costs behind the shift reports (a
 	// *costbook.Book); nil shows a "not set up" page on the costs page.
 	Costs CostBook
+	// Deliveries shows deliveries to channels and retries failed ones (a
+	// *delivery.Console); nil shows "not set up" on its pages.
+	Deliveries DeliveryConsole
 	// SSO signs staff in through the council's identity provider (an
 	// *auth.OIDC); nil leaves the sign-in page with passwords only.
 	SSO SingleSignOn

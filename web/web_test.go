@@ -20,15 +20,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/channel/delivery"
 	"github.com/signpost-uk/signpost/costbook"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/inbox/sources"
+	"github.com/signpost-uk/signpost/jobs"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/risk"
 	"github.com/signpost-uk/signpost/store"
@@ -47,6 +50,8 @@ type fixture struct {
 	auth  *auth.Service
 	subs  *subscriptionFixture
 	desk  *desk.Desk
+	// queue holds delivery jobs; it is never started, so jobs wait.
+	queue *jobs.Queue
 }
 
 type testClock struct {
@@ -97,20 +102,29 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		t.Fatal(err)
 	}
 	wf := publish.NewDesk(db, sc, time.UTC, nil)
+	// The delivery worker is registered so that its jobs can be
+	// inserted; the queue never starts, so it never runs.
+	workers := river.NewWorkers()
+	river.AddWorker(workers, delivery.NewWorker(delivery.Config{}))
+	queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("job queue: %v", err)
+	}
+	t.Cleanup(func() { queue.Stop(context.Background()) })
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
 	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc, Inbox: dk, ContactLimit: 1000,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
-		Archive:      archive.New(db), Desk: wf, Accounts: as, Costs: costbook.New(db)})
+		Archive:      archive.New(db), Desk: wf, Accounts: as, Costs: costbook.New(db), Deliveries: delivery.NewConsole(db, queue)})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as, subs: subs, desk: dk}
+	return &fixture{srv: srv, db: db, count: fc, clock: clock, auth: as, subs: subs, desk: dk, queue: queue}
 }
 
 type fakeCounter struct {
@@ -231,7 +245,10 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"GET /staff/archive":       {{path: "/staff/archive", status: 200}, {path: "/staff/archive?text=snow&category=roads&page=2", status: 200}, {path: "/staff/archive?from=31/2/2026", status: 400}},
 		"GET /staff/archive.csv":   {{path: "/staff/archive.csv?category=schools", status: 200}, {path: "/staff/archive.csv?to=never", status: 400}},
 		"GET /staff/archive.jsonl": {{path: "/staff/archive.jsonl?from=2026-01-01&to=2026-01-31", status: 200}},
-		"GET /contact":             {{path: "/contact", status: 200}},
+		"GET /staff/deliveries":    {{path: "/staff/deliveries", status: 200}, {path: "/staff/deliveries?state=failed&channel=masto&page=2", status: 200}, {path: "/staff/deliveries?notice=abc", status: 400}},
+		// Retrying a delivery that does not exist changes nothing.
+		"POST /staff/deliveries/retry": {{path: "/staff/deliveries/retry", status: 404, form: url.Values{"notice_id": {"999999"}, "revision": {"1"}, "channel": {"masto"}, "action": {"publish"}}}},
+		"GET /contact":                 {{path: "/contact", status: 200}},
 		// Without the form's token the message is refused with the form again.
 		"POST /contact":                   {{path: "/contact", status: 400, form: url.Values{"email": {"ann@example.org"}, "message": {"Hello"}}}},
 		"GET /contact/sent":               {{path: "/contact/sent", status: 200}},

@@ -162,10 +162,12 @@ func (c *Console) riverJobs(ctx context.Context, as []Args) (map[Args]*rivertype
 	var or []string
 	named := river.NamedArgs{}
 	for i, a := range as {
-		or = append(or, fmt.Sprintf(`(CAST(args ->> 'notice_id' AS BIGINT) = @n%[1]d AND CAST(args ->> 'revision' AS INTEGER) = @r%[1]d
-			AND args ->> 'channel' = @c%[1]d AND args ->> 'action' = @a%[1]d)`, i))
-		named[fmt.Sprintf("n%d", i)], named[fmt.Sprintf("r%d", i)] = a.NoticeID, a.Revision
-		named[fmt.Sprintf("c%d", i)], named[fmt.Sprintf("a%d", i)] = a.Channel, a.Action
+		// Each name ends in '_' so that no name is the start of another
+		// (@n1 of @n10) when River substitutes them.
+		n, r, c, ac := fmt.Sprintf("n%d_", i), fmt.Sprintf("r%d_", i), fmt.Sprintf("c%d_", i), fmt.Sprintf("a%d_", i)
+		or = append(or, fmt.Sprintf(`(CAST(args ->> 'notice_id' AS BIGINT) = @%s AND CAST(args ->> 'revision' AS INTEGER) = @%s
+			AND args ->> 'channel' = @%s AND args ->> 'action' = @%s)`, n, r, c, ac))
+		named[n], named[r], named[c], named[ac] = a.NoticeID, a.Revision, a.Channel, a.Action
 	}
 	params := river.NewJobListParams().Kinds(Args{}.Kind()).Where(strings.Join(or, " OR "), named).First(min(len(as)*4, 10_000))
 	res, err := c.jobs.JobList(ctx, params)
