@@ -19,6 +19,7 @@ import (
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
+	"github.com/signpost-uk/signpost/channel/delivery"
 	"github.com/signpost-uk/signpost/channel/manage"
 	"github.com/signpost-uk/signpost/costbook"
 	"github.com/signpost-uk/signpost/demo"
@@ -135,6 +136,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	deps := web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
 		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk, Accounts: staff, Costs: costbook.New(db), SSO: sso,
+		Deliveries: delivery.NewConsole(db, bg.queue),
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
 		deps.FacebookHook = hook
