@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/internal/a11y"
+	"github.com/signpost-uk/signpost/store"
 )
 
 // TestAccessibility runs axe-core in headless Chromium over every resident
@@ -272,6 +274,15 @@ func TestAdminAccessibility(t *testing.T) {
 		"user-role": {"email": {staffEmail(auth.Admin)}, "role": {"viewer"}},
 		"retention": {"keep_days": {"-3"}},
 		"cost":      {"channel": {"Phone!"}, "effective_from": {"31/2/2026"}, "fully_loaded": {"1"}, "marginal": {"2"}, "source": {""}},
+		"channel":   {"type": {"email"}, "name": {"Bad Name"}, "smtp": {"mail"}, "categories": {"snow"}},
+	}
+	// An unhealthy channel, so every page shows the banner too.
+	ctx := context.Background()
+	if _, err := f.db.CreateChannel(ctx, store.Channel{Name: "masto", Type: "mastodon", Config: json.RawMessage(`{"server":"https://mastodon.example","categories":["roads"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetChannelHealth(ctx, "masto", false, "permanent: The access token is invalid (HTTP 401)"); err != nil {
+		t.Fatal(err)
 	}
 	h := testPosts(f.srv, forms, admin.CSRFToken)
 	cookie := sessionCookie(admin)
@@ -280,6 +291,7 @@ func TestAdminAccessibility(t *testing.T) {
 		{"/test-post/staff/admin/users/role?case=user-role", "409"},
 		{"/test-post/staff/admin/costs?case=cost", "400"},
 		{"/test-post/staff/admin/retention?case=retention", "400"},
+		{"/test-post/staff/admin/channels?case=channel", "400"},
 	} {
 		if r := get(t, h, c.path, "Cookie", cookie); itoa(int64(r.status)) != c.status || !strings.Contains(r.body, "govuk-error-summary") {
 			t.Fatalf("%s: %d %.300s", c.path, r.status, r.body)
@@ -298,5 +310,12 @@ func TestAdminAccessibility(t *testing.T) {
 		"/test-post/staff/admin/costs?case=cost",
 		"/staff/admin/retention",
 		"/test-post/staff/admin/retention?case=retention",
+		"/staff/admin/channels",
+		"/staff/admin/channels/new",
+		"/staff/admin/channels/new?type=email",
+		"/test-post/staff/admin/channels?case=channel",
+		"/staff/admin/channels/masto",
+		"/staff/admin/channels/masto?done=added",
+		"/staff/admin/channels/masto/remove",
 	}, map[string]string{"Cookie": cookie})
 }

@@ -51,6 +51,10 @@ type page struct {
 	Staff *staffView
 	// PreElection shows the pre-election banner on staff pages.
 	PreElection bool
+	// UnhealthyChannels, on staff pages, names the channels that have
+	// stopped working; AdminChannels says the reader can fix them.
+	UnhealthyChannels []string
+	AdminChannels     bool
 }
 
 type navItem struct {
@@ -66,7 +70,8 @@ var pageNames = []string{"home", "area", "notice", "place", "list", "error", "st
 	"subscribe", "subscribe_sent", "subscribe_confirm", "unsubscribe",
 	"staff_inbox", "staff_inbox_conversation", "staff_inbox_saved", "staff_inbox_stats", "staff_inbox_export", "contact", "contact_sent",
 	"staff_notices", "staff_compose", "staff_item", "staff_published", "staff_settings",
-	"staff_users", "staff_user", "staff_costs", "staff_retention"}
+	"staff_users", "staff_user", "staff_costs", "staff_retention",
+	"staff_channels", "staff_channel_new", "staff_channel", "staff_channel_remove"}
 
 func newPages(cfg Config) (*pages, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)

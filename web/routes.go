@@ -180,5 +180,13 @@ func (s *Server) routeTable() []route {
 		{"GET", retentionPath, accessAdmin, s.handleRetention(false)},
 		{"POST", retentionPath, accessAdmin, s.handleRetention(false)},
 		{"POST", retentionPath + "/purge", accessAdmin, s.handleRetention(true)},
+		{"GET", channelsPath, accessAdmin, s.handleChannels()},
+		{"POST", channelsPath, accessAdmin, s.handleChannelAdd()},
+		{"GET", channelsPath + "/new", accessAdmin, s.handleChannelNew()},
+		{"GET", channelsPath + "/{name}", accessAdmin, s.handleChannel()},
+		{"POST", channelsPath + "/{name}/test", accessAdmin, s.handleChannelTest()},
+		{"POST", channelsPath + "/{name}/categories", accessAdmin, s.handleChannelCategories()},
+		{"GET", channelsPath + "/{name}/remove", accessAdmin, s.handleChannelRemove()},
+		{"POST", channelsPath + "/{name}/remove", accessAdmin, s.handleChannelRemove()},
 	}
 }

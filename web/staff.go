@@ -133,6 +133,8 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, status int, n
 	pg.Now = s.now()
 	if pg.Staff != nil {
 		pg.PreElection = s.preElectionNow(r.Context())
+		pg.UnhealthyChannels = s.unhealthyChannels(r)
+		pg.AdminChannels = pg.Staff.Role == string(auth.Admin)
 	}
 	body, err := s.pages.render(name, pg)
 	if err != nil {
@@ -350,6 +352,7 @@ type staffTool struct {
 var adminTools = []staffTool{
 	{usersPath, "Staff accounts", "Add people, change their roles, disable accounts and reset passwords."},
 	{retentionPath, "Archive retention", "How long finished notices stay in the archive, and purging older ones."},
+	{channelsPath, "Channels", "Where notices are published: add a channel, test it, choose its default categories or remove it."},
 	{costsPath, "Channel costs", "The cost per contact on each channel that channel-shift reports use, with its source and the date it applies from."},
 }
 

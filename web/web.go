@@ -115,6 +115,10 @@ type Deps struct {
 	// Deliveries shows deliveries to channels and retries failed ones (a
 	// *delivery.Console); nil shows "not set up" on its pages.
 	Deliveries DeliveryConsole
+	// Channels manages the channels notices go to (a *manage.Service);
+	// nil shows a "not set up" page on the channels pages and no banner
+	// about unhealthy channels.
+	Channels ChannelAdmin
 	// SSO signs staff in through the council's identity provider (an
 	// *auth.OIDC); nil leaves the sign-in page with passwords only.
 	SSO SingleSignOn

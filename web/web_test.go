@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"runtime"
@@ -26,14 +27,17 @@ import (
 	"github.com/signpost-uk/signpost/archive"
 	"github.com/signpost-uk/signpost/auth"
 	"github.com/signpost-uk/signpost/channel/delivery"
+	"github.com/signpost-uk/signpost/channel/manage"
 	"github.com/signpost-uk/signpost/costbook"
 	"github.com/signpost-uk/signpost/demo"
 	"github.com/signpost-uk/signpost/inbox"
 	"github.com/signpost-uk/signpost/inbox/desk"
 	"github.com/signpost-uk/signpost/inbox/sources"
 	"github.com/signpost-uk/signpost/jobs"
+	"github.com/signpost-uk/signpost/netsafe"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/risk"
+	"github.com/signpost-uk/signpost/secret"
 	"github.com/signpost-uk/signpost/store"
 	"github.com/signpost-uk/signpost/store/storetest"
 )
@@ -111,13 +115,18 @@ func newFixtureOn(t testing.TB, engine store.Engine) *fixture {
 		t.Fatalf("job queue: %v", err)
 	}
 	t.Cleanup(func() { queue.Stop(context.Background()) })
+	keys, err := secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	channels := manage.New(manage.Config{DB: db, Keys: keys, Net: netsafe.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	srv, err := NewServer(Config{
 		CouncilName: demo.Council,
 		BaseURL:     "https://signpost.example",
 		Now:         clock.Now,
 	}, Deps{Places: db, Notices: db, Counter: fc, Ready: db.Ping, Auth: as, Shift: db, Subscriptions: subs.svc, Inbox: dk, ContactLimit: 1000,
 		FacebookHook: &sources.FacebookHook{AppSecret: []byte(testAppSecret), VerifyToken: "verify-me", Channels: db, Sink: db},
-		Archive:      archive.New(db), Desk: wf, Accounts: as, Costs: costbook.New(db), Deliveries: delivery.NewConsole(db, queue)})
+		Archive:      archive.New(db), Desk: wf, Accounts: as, Costs: costbook.New(db), Deliveries: delivery.NewConsole(db, queue), Channels: channels})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -183,6 +192,9 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 	notice := "/notices/" + itoa(snap.notices[0].ID)
 	conv := "/staff/inbox/" + itoa(inboxConversation(f, "route-example", "Is Holy Trinity Primary School open today?"))
 	draft := exampleDraft(t, f)
+	if _, err := f.db.CreateChannel(context.Background(), store.Channel{Name: "example", Type: "webhook", Config: json.RawMessage(`{"url":"https://partner.example/hook"}`)}); err != nil {
+		t.Fatal(err)
+	}
 	type ex = routeExample
 	return map[string][]ex{
 		"GET /{$}":           {{path: "/", status: 200}},
@@ -303,8 +315,17 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"POST /staff/admin/retention/purge":          {{path: "/staff/admin/retention/purge", status: 303, form: url.Values{}}},
 		"GET /staff/admin/costs":                     {{path: "/staff/admin/costs", status: 200}},
 		"POST /staff/admin/costs":                    {{path: "/staff/admin/costs", status: 400, form: url.Values{"channel": {"phone"}, "effective_from": {"1/4/2026"}, "fully_loaded": {"lots"}, "source": {"Finance"}}}},
-		"GET /staff/sso":                             {{path: "/staff/sso", status: 404}},
-		"GET /staff/sso/callback":                    {{path: "/staff/sso/callback?state=x&code=y", status: 404}},
+		"GET /staff/admin/channels":                  {{path: "/staff/admin/channels", status: 200}, {path: "/staff/admin/channels?removed=old", status: 200}},
+		"POST /staff/admin/channels":                 {{path: "/staff/admin/channels", status: 400, form: url.Values{"type": {"x"}, "name": {"Bad Name"}, "token": {"t"}}}, {path: "/staff/admin/channels", status: 400, form: url.Values{"type": {"myspace"}}}},
+		"GET /staff/admin/channels/new":              {{path: "/staff/admin/channels/new?type=mastodon", status: 200}, {path: "/staff/admin/channels/new", status: 400}},
+		"GET /staff/admin/channels/{name}":           {{path: "/staff/admin/channels/example", status: 200}, {path: "/staff/admin/channels/nope", status: 404}},
+		"POST /staff/admin/channels/{name}/test":     {{path: "/staff/admin/channels/nope/test", status: 404, form: url.Values{}}},
+		"POST /staff/admin/channels/{name}/categories": {{path: "/staff/admin/channels/example/categories", status: 400, form: url.Values{"categories": {"snow"}}},
+			{path: "/staff/admin/channels/nope/categories", status: 404, form: url.Values{}}},
+		"GET /staff/admin/channels/{name}/remove":  {{path: "/staff/admin/channels/example/remove", status: 200}, {path: "/staff/admin/channels/nope/remove", status: 404}},
+		"POST /staff/admin/channels/{name}/remove": {{path: "/staff/admin/channels/nope/remove", status: 404, form: url.Values{}}},
+		"GET /staff/sso":          {{path: "/staff/sso", status: 404}},
+		"GET /staff/sso/callback": {{path: "/staff/sso/callback?state=x&code=y", status: 404}},
 	}
 }
 

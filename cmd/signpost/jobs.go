@@ -47,6 +47,7 @@ type background struct {
 	queue      *jobs.Queue
 	dispatcher *delivery.Dispatcher
 	conns      *delivery.Connectors
+	channels   *manage.Service
 }
 
 // openBackground registers every feature's workers on one River client
@@ -59,7 +60,7 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if *qf.rescue <= 0 || *qf.maxBackoff <= 0 {
 		return nil, signpost.Errorf(signpost.EINVALID, "--job-rescue-after and --retry-max-wait must be positive")
 	}
-	conns, _, err := openChannels(db, env, logger, *qf.allowNet)
+	conns, channels, err := openChannels(db, env, logger, *qf.allowNet)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 	if err != nil {
 		return nil, err
 	}
-	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger), conns: conns}, nil
+	return &background{queue: q, dispatcher: delivery.NewDispatcher(db, q, logger), conns: conns, channels: channels}, nil
 }
 
 // openChannels builds channels' connectors from their stored settings

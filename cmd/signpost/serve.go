@@ -135,7 +135,7 @@ func runServe(ctx context.Context, args []string, env *environment) error {
 	archived := archive.New(db)
 	deps := web.Deps{
 		Places: db, Notices: db, Logger: logger, Registry: reg, Ready: db.Ping,
-		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk, Accounts: staff, Costs: costbook.New(db), SSO: sso,
+		Counter: db, Screener: screener, Auth: staff, Shift: db, Archive: archived, Inbox: inboxDesk, Desk: desk, Accounts: staff, Costs: costbook.New(db), SSO: sso, Channels: bg.channels,
 		Deliveries: delivery.NewConsole(db, bg.queue),
 	}
 	if hook := facebookHook(env, db, logger); hook != nil {
