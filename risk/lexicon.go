@@ -93,6 +93,7 @@ const (
 	gDecision                          // closing, axed, merger, redundancies: a decision that would be news
 	gAppearance                        // visited, opened, met, attended: a councillor's appearance, neutral on its own
 	gSarcasm                           // "didn't think so", "says it all", "(not)": praise or calm that means its opposite
+	gSpokenZero                        // "oh", "zero", "nought": how a phone number said aloud starts
 	numGroups
 )
 
@@ -107,7 +108,7 @@ var groupNames = [numGroups]string{
 	"work-cue", "weapon", "target-mark", "photo-context", "harm", "household", "key-location", "gift-offer", "adult-man",
 	"pet", "exploit", "electoral", "campaign", "commercial",
 	"veiled-cue", "harm-event", "surveil-cue", "routine", "addressee", "generaliser", "trait", "disciplinary",
-	"lurk", "incite", "fate", "hush", "decision", "appearance", "sarcasm",
+	"lurk", "incite", "fate", "hush", "decision", "appearance", "sarcasm", "spoken-zero",
 }
 
 // groupSet holds any of the groups: more of them than one machine word.

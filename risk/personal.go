@@ -24,7 +24,9 @@ func (s *Screener) personalData(st *scanState) {
 			break
 		}
 	}
-	s.spokenNumbers(st)
+	if st.has(gSpokenZero) {
+		s.spokenNumbers(st)
+	}
 	if anyDigit {
 		s.numbers(st)
 		s.letterCodes(st)
@@ -35,9 +37,7 @@ func (s *Screener) personalData(st *scanState) {
 	if strings.IndexByte(st.text, '@') >= 0 {
 		s.emails(st)
 	}
-	if maySpellEmail(st.text) {
-		s.spelledEmails(st)
-	}
+	s.spelledEmails(st)
 	if st.has(gChildCue) || st.has(gTitle) || st.has(gSensitive) {
 		s.namedPerson(st)
 	}

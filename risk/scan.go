@@ -313,7 +313,7 @@ var (
 	// own trigger groups need the checks in applyRules.
 	partners = setOf(gAddressee, gRoutine, gGeneraliser, gTrait, gHarmEvent, gIntensifier, gPersonTarget,
 		gVulnerable, gHousehold, gContempt, gDerogatory, gIntent, gSafeObject, gTargetMark, gReassure,
-		gPhotoContext, gStreetType, gTitle)
+		gPhotoContext, gStreetType, gTitle, gHush, gDecision, gAppearance, gSpokenZero)
 )
 
 // applyRules turns lexicon hits into findings. Each rule is a group on its

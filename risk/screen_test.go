@@ -184,6 +184,7 @@ var screenCases = map[string][]screenCase{
 		out("Ring Tina back, mobile oh seven seven double oh nine double oh four five six", PersonalData),
 		out("Mr Cole's number is 0 7 7 0 0 - 9 0 0 - 2 4 6", PersonalData),
 		out("Her own address: tina.cole at hotmail.co.uk", PersonalData),
+		out("Send it to rob.hale@gmail dot com", PersonalData),
 	},
 	"personal data safe": {
 		out("Call our switchboard on 01632 960000 for help."),

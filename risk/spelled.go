@@ -9,71 +9,61 @@ import "strings"
 // since "email us at northdale dot com" style phrasing is rare but "meet at
 // the hall" is everywhere.
 
-// maySpellEmail is the cheap test: an "at" in brackets, a spaced "@",
-// "dot" in any case, or " at " with a dot somewhere after it. It is asked
-// of most texts, so it reads the text once for the first three rather than
-// searching it for each in turn.
-func maySpellEmail(text string) bool {
-	for i := 0; i < len(text); i++ {
-		switch c := text[i]; c {
-		case '@':
-			if i > 0 && text[i-1] == ' ' && i+1 < len(text) && text[i+1] == ' ' {
-				return true
-			}
-		case '(', '[', '{':
-			if i+3 < len(text) && text[i+1:i+3] == "at" && text[i+3] == closingBracket(c) {
-				return true
-			}
-		case 'd', 'D':
-			if i+2 < len(text) && text[i+1]|0x20 == 'o' && text[i+2]|0x20 == 't' {
-				return true
-			}
-		}
-	}
-	i := strings.Index(text, " at ")
-	return i >= 0 && strings.IndexByte(text[i:], '.') >= 0
-}
+// atMarks are the ways an address's "@" is written: the sign itself
+// (spaced or not), bracketed, or the bare word.
+var atMarks = [...]string{"@", "(at)", "[at]", "{at}", " at "}
 
-func closingBracket(c byte) byte {
-	switch c {
-	case '(':
-		return ')'
-	case '[':
-		return ']'
-	}
-	return '}'
-}
-
+// spelledEmails looks only where an "at" is written, so text without one
+// costs a few substring searches.
 func (s *Screener) spelledEmails(st *scanState) {
 	text := st.text
-	for i := 0; i < len(text); i++ {
-		sepEnd, bare, ok := atSeparator(text, i)
-		if !ok {
-			continue
-		}
-		// The domain first: most " at " are followed by no domain at all,
-		// and reading it allocates nothing until it matches.
-		b, domain, spelledDomain := spelledDomainAfter(text, sepEnd)
-		if domain == "" {
-			continue
-		}
-		a, local, spelledLocal := spelledLocalBefore(text, i)
-		if local == "" {
-			continue
-		}
-		if text[i] == '@' && !spelledLocal && !spelledDomain && sepEnd == i+1 {
-			continue // a plain address: emails() has it
-		}
-		i = b - 1
-		switch {
-		case s.policy.ownDomain(domain), publicSectorDomain(domain):
-		case webmail(domain):
-			st.addBytes(PersonalData, normal, a, b, "A personal e-mail address, spelled out.", "Remove it; reply to the person privately.")
-		case bare, genericMailbox(local):
-		default:
-			st.addBytes(PersonalData, normal, a, b, "A spelled-out e-mail address that reads as a private person's.", "Remove it or use the organisation's published address.")
+	for _, mark := range atMarks {
+		for off := 0; off < len(text); {
+			k := strings.Index(text[off:], mark)
+			if k < 0 {
+				break
+			}
+			i := off + k
+			if mark == " at " {
+				i++ // the "a"
+			}
+			off = s.spelledEmailAt(st, i)
 		}
 	}
+}
+
+// spelledEmailAt reads an address whose "at" starts at text[i] and returns
+// where to look next.
+func (s *Screener) spelledEmailAt(st *scanState, i int) int {
+	text := st.text
+	sepEnd, bare, ok := atSeparator(text, i)
+	if !ok {
+		return i + 1
+	}
+	// The domain first: most " at " are followed by no domain at all, and
+	// reading it allocates nothing until it matches.
+	d, ok := spelledDomainAfter(text, sepEnd)
+	if !ok {
+		return i + 1
+	}
+	b := d.end
+	if text[i] == '@' && !d.spelled && sepEnd == i+1 && i > 0 && text[i-1] != ' ' {
+		return b // a plain address: emails() has it
+	}
+	a, local := spelledLocalBefore(text, i)
+	if local == "" {
+		return i + 1
+	}
+	domain := d.String(text)
+	switch {
+	case s.policy.ownDomain(domain), publicSectorDomain(domain):
+	case webmail(domain):
+		st.addBytes(PersonalData, normal, a, b, "A personal e-mail address, spelled out.", "Remove it; reply to the person privately.")
+	case bare, genericMailbox(local):
+	default:
+		st.addBytes(PersonalData, normal, a, b, "A spelled-out e-mail address that reads as a private person's.", "Remove it or use the organisation's published address.")
+	}
+	return b
 }
 
 // atSeparator reports whether text[i:] starts the "at" of an address: "@"
@@ -82,7 +72,7 @@ func (s *Screener) spelledEmails(st *scanState) {
 func atSeparator(text string, i int) (end int, bare, ok bool) {
 	switch {
 	case text[i] == '@':
-		return skipSpace(text, i+1), false, i > 0 && text[i-1] == ' '
+		return skipSpace(text, i+1), false, true
 	case text[i] == '(' || text[i] == '[' || text[i] == '{':
 		if i+4 <= len(text) && strings.EqualFold(text[i+1:i+3], "at") && (text[i+3] == ')' || text[i+3] == ']' || text[i+3] == '}') {
 			return skipSpace(text, i+4), false, true
@@ -117,13 +107,31 @@ func dotSeparator(text string, i int) (end int, spelled, ok bool) {
 	return 0, false, false
 }
 
-// spelledDomainAfter reads labels joined by dots from text[i:] and returns
-// where the address ends and the domain in lower case with plain dots; it
-// needs two labels at least and a known last label.
-func spelledDomainAfter(text string, i int) (int, string, bool) {
-	var labels [8][2]int // start and end of each label in text
-	n := 0
-	spelled := false
+// spelledDomain is a domain read from text: its labels' offsets, where it
+// ends, and whether any dot was spelled or spaced.
+type spelledDomain struct {
+	labels  [8][2]int
+	n, end  int
+	spelled bool
+}
+
+// String is the domain in lower case with plain dots.
+func (d *spelledDomain) String(text string) string {
+	var sb strings.Builder
+	for k := 0; k < d.n; k++ {
+		if k > 0 {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(strings.ToLower(text[d.labels[k][0]:d.labels[k][1]]))
+	}
+	return sb.String()
+}
+
+// spelledDomainAfter reads labels joined by dots from text[i:]; it needs
+// two labels at least and a known last label.
+func spelledDomainAfter(text string, i int) (spelledDomain, bool) {
+	var d spelledDomain
+	labels, n, spelled := &d.labels, 0, false
 	end := i
 	for n < len(labels) {
 		j := end
@@ -144,16 +152,10 @@ func spelledDomainAfter(text string, i int) (int, string, bool) {
 		end = next
 	}
 	if n < 2 || !emailTLD(text[labels[n-1][0]:labels[n-1][1]]) {
-		return 0, "", false
+		return d, false
 	}
-	var sb strings.Builder
-	for k := 0; k < n; k++ {
-		if k > 0 {
-			sb.WriteByte('.')
-		}
-		sb.WriteString(strings.ToLower(text[labels[k][0]:labels[k][1]]))
-	}
-	return end, sb.String(), spelled
+	d.n, d.end, d.spelled = n, end, spelled
+	return d, true
 }
 
 // emailTLD: the last labels a spelled address must end in.
@@ -168,13 +170,12 @@ func emailTLD(w string) bool {
 
 // spelledLocalBefore reads the mailbox name ending before text[i]
 // (allowing spaces before the separator), with "dot" between its parts.
-func spelledLocalBefore(text string, i int) (int, string, bool) {
+func spelledLocalBefore(text string, i int) (int, string) {
 	b := i
 	for b > 0 && text[b-1] == ' ' {
 		b--
 	}
 	var parts []string
-	spelled := false
 	for {
 		a := b
 		for a > 0 && (isEmailLocal(text[a-1]) && text[a-1] != '.' || text[a-1] == '.' && a-1 > 0 && isAlnum(text[a-2])) {
@@ -188,13 +189,12 @@ func spelledLocalBefore(text string, i int) (int, string, bool) {
 		// " dot " before this part joins another part: "sam dot wright".
 		if a >= 5 && strings.EqualFold(text[a-4:a-1], "dot") && text[a-1] == ' ' && text[a-5] == ' ' && a-5 > 0 && isAlnum(text[a-6]) {
 			b = a - 5
-			spelled = true
 			continue
 		}
 		break
 	}
 	if len(parts) == 0 {
-		return 0, "", false
+		return 0, ""
 	}
-	return b, strings.Join(parts, "."), spelled
+	return b, strings.Join(parts, ".")
 }
