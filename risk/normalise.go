@@ -49,6 +49,7 @@ type scanState struct {
 	buf         []byte
 	singles     int  // consecutive single-letter words so far
 	spaced      bool // a run of three or more single letters was seen
+	letters     bool // a single letter txtLetters reads was seen ("c u")
 }
 
 func newScanState() *scanState {
@@ -69,6 +70,7 @@ func (st *scanState) reset(text string) {
 	st.present = groupSet{}
 	st.singles = 0
 	st.spaced = false
+	st.letters = false
 }
 
 func (st *scanState) word(i int) []byte {
@@ -291,59 +293,89 @@ func (st *scanState) tokenize() {
 	if st.spaced {
 		st.joinSpaced()
 	}
-	st.txtLetters()
+	if st.letters {
+		st.txtLetters()
+	}
 }
 
-// txtSpeak returns the ordinary spelling of a text-speak word of two or more
-// characters, or "". Single letters ("u", "r") are left to txtLetters, after
-// spaced-out letters have been joined, so "f u c k" is still one word.
+// txtWords are text-speak words of two or more characters and their
+// ordinary spelling. Single letters ("u", "r") are left to txtLetters,
+// after spaced-out letters have been joined, so "f u c k" is still one word.
+var txtWords = [...]struct{ from, to string }{
+	{"ur", "your"},
+	{"yr", "your"},
+	{"yor", "your"},
+	{"wil", "will"},
+	{"wl", "will"},
+	{"gna", "gonna"},
+	{"gunna", "gonna"},
+	{"gona", "gonna"},
+	{"gnna", "gonna"},
+	{"imma", "gonna"},
+	{"ima", "gonna"},
+	{"da", "the"},
+	{"teh", "the"},
+	{"thru", "through"},
+	{"thro", "through"},
+	{"agen", "again"},
+	{"agin", "again"},
+	{"tmrw", "tomorrow"},
+	{"tmoz", "tomorrow"},
+	{"tomoz", "tomorrow"},
+	{"2moro", "tomorrow"},
+	{"2moz", "tomorrow"},
+	{"2nite", "tonight"},
+	{"2nyt", "tonight"},
+	{"tonite", "tonight"},
+	{"w8", "wait"},
+	{"w8n", "wait"},
+	{"w8in", "waiting"},
+	{"w8ing", "waiting"},
+	{"m8", "mate"},
+	{"m8s", "mate"},
+	{"l8r", "later"},
+	{"skl", "school"},
+	{"skool", "school"},
+	{"skul", "school"},
+	{"kno", "know"},
+	{"knw", "know"},
+	{"comin", "coming"},
+	{"walkin", "walking"},
+	{"ruinin", "ruining"},
+	{"wen", "when"},
+	{"wiv", "with"},
+	{"wif", "with"},
+	{"ull", "youll"},
+}
+
+// txtKeys marks the (length, first letter, last letter) shapes of
+// txtWords, so almost every word is ruled out with one bit test rather than
+// compared with the list.
+var txtKeys = func() (keys [7*alphabet*alphabet/64 + 1]uint64) {
+	for _, p := range txtWords {
+		k := txtKey([]byte(p.from))
+		keys[k/64] |= 1 << (k % 64)
+	}
+	return keys
+}()
+
+func txtKey(w []byte) int {
+	return (len(w)*alphabet+charIndex(w[0]))*alphabet + charIndex(w[len(w)-1])
+}
+
+// txtSpeak returns the ordinary spelling of a text-speak word ("ur",
+// "w8in", "gna"), or "" for any other word.
 func txtSpeak(w []byte) string {
-	if len(w) < 2 || len(w) > 6 {
+	if len(w) < 2 || len(w) > 6 || charIndex(w[0]) < 0 || charIndex(w[len(w)-1]) < 0 {
 		return ""
 	}
-	switch string(w) {
-	case "ur", "yr", "yor":
-		return "your"
-	case "wil", "wl":
-		return "will"
-	case "gna", "gunna", "gona", "gnna":
-		return "gonna"
-	case "imma", "ima":
-		return "gonna"
-	case "da", "teh":
-		return "the"
-	case "thru", "thro":
-		return "through"
-	case "agen", "agin":
-		return "again"
-	case "tmrw", "tmoz", "tomoz", "2moro", "2moz":
-		return "tomorrow"
-	case "2nite", "2nyt", "tonite":
-		return "tonight"
-	case "w8", "w8n":
-		return "wait"
-	case "w8in", "w8ing":
-		return "waiting"
-	case "m8", "m8s":
-		return "mate"
-	case "l8r":
-		return "later"
-	case "skl", "skool", "skul":
-		return "school"
-	case "kno", "knw":
-		return "know"
-	case "comin":
-		return "coming"
-	case "walkin":
-		return "walking"
-	case "ruinin":
-		return "ruining"
-	case "wen":
-		return "when"
-	case "wiv", "wif":
-		return "with"
-	case "ull":
-		return "youll"
+	if k := txtKey(w); txtKeys[k/64]&(1<<(k%64)) == 0 {
+		return ""
+	}
+	for _, p := range txtWords {
+		if p.from == string(w) {
+			return p.to
+		}
 	}
 	return ""
 }
@@ -427,6 +459,10 @@ func (st *scanState) endWord(t token) {
 	w := st.norm[t.ns:t.ne]
 	// Note runs of three single letters, the only case joinSpaced handles.
 	if len(w) == 1 {
+		switch w[0] {
+		case 'u', 'r', 'b', 'c':
+			st.letters = true
+		}
 		if st.singles++; st.singles >= 3 {
 			st.spaced = true
 		}

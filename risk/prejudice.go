@@ -82,24 +82,32 @@ var faultGroups = setOf(gTrait, gInsultWeak, gInsult, gDerogatory)
 // ("are", "all", "always", "bring"): "women don't pay for screening" is a
 // fact about a service.
 func (st *scanState) faultAfter(p hit) (hit, bool) {
-	end := min(p.b+6, int32(len(st.toks)))
-	said := false
-	for j := p.b; j < end && st.toks[j].sent == st.toks[p.a].sent; j++ {
-		w := st.word(int(j))
-		if st.clauseBreakAt(j) {
-			return hit{}, false
-		}
-		for _, o := range st.hits {
-			if o.a != j || o.groups.has(gProtected) {
-				continue
-			}
-			if o.groups.hasAny(faultGroups.minus(setOf(gTrait))) || o.groups.has(gTrait) && said {
-				return o, true
-			}
-		}
-		said = said || predicateWord(w)
+	if !st.present.hasAny(faultGroups) {
+		return hit{}, false
 	}
-	return hit{}, false
+	// The clause's end, and where something first says what the group
+	// is, in one pass over the words; then the faults in one pass over
+	// the hits.
+	end, said := min(p.b+6, int32(len(st.toks))), int32(-1)
+	for j := p.b; j < end; j++ {
+		if st.toks[j].sent != st.toks[p.a].sent || st.clauseBreakAt(j) {
+			end = j
+			break
+		}
+		if said < 0 && predicateWord(st.word(int(j))) {
+			said = j
+		}
+	}
+	best, found := hit{}, false
+	for _, o := range st.hits {
+		if o.a < p.b || o.a >= end || o.groups.has(gProtected) || found && o.a >= best.a {
+			continue
+		}
+		if o.groups.hasAny(faultGroups.minus(setOf(gTrait))) || o.groups.has(gTrait) && said >= 0 && said < o.a {
+			best, found = o, true
+		}
+	}
+	return best, found
 }
 
 // predicateWord: a word that says what a group is or habitually does.
@@ -120,20 +128,22 @@ func (st *scanState) restriction(p hit) (int32, bool) {
 	sent := st.toks[p.a].sent
 	end := min(p.b+4, int32(len(st.toks)))
 	for j := p.b; j < end && st.toks[j].sent == sent; j++ {
-		w := string(st.word(int(j)))
 		if st.clauseBreakAt(j) {
 			return 0, false
 		}
-		var next string
+		var next []byte
 		if int(j)+1 < len(st.toks) && st.toks[j+1].sent == sent {
-			next = string(st.word(int(j) + 1))
+			next = st.word(int(j) + 1)
 		}
 		claim := false
-		switch w {
+		switch string(st.word(int(j))) {
 		case "shouldnt", "mustnt":
 			claim = true
 		case "should":
-			claim = next == "never" || next == "not" || next == "stay" || next == "be"
+			switch string(next) {
+			case "never", "not", "stay", "be":
+				claim = true
+			}
 		case "cant", "cannot", "couldnt", "never":
 			claim = abilityVerb(next)
 		}
@@ -147,8 +157,8 @@ func (st *scanState) restriction(p hit) (int32, bool) {
 // abilityVerb: what a group is said to be unable to do ("can't drive",
 // "can't keep up", "can't manage money"), as opposed to what a notice says
 // they can't yet reach or use.
-func abilityVerb(w string) bool {
-	switch w {
+func abilityVerb(w []byte) bool {
+	switch string(w) {
 	case "do", "drive", "cope", "keep", "manage", "work", "learn", "handle", "be", "speak", "understand", "think",
 		"teach", "lead", "parent", "raise", "hack", "multitask", "control", "integrate", "follow", "behave", "cook",
 		"count", "spell", "add", "lift", "run", "fix", "take", "make", "tell", "help", "stop", "hold", "know":
@@ -177,14 +187,15 @@ func (st *scanState) speaksAsService(sent int32) bool {
 func (st *scanState) mentioned(h hit) bool {
 	sent := st.toks[h.a].sent
 	for k := h.a - 1; k >= 0 && k >= h.a-5 && st.toks[k].sent == sent; k-- {
-		switch w := string(st.word(int(k))); w {
+		switch string(st.word(int(k))) {
 		case "word", "term", "phrase":
 			// "the word", not "can't understand a word".
 			if k > 0 && string(st.word(int(k-1))) == "the" {
 				return true
 			}
 		case "words", "terms", "phrases", "language":
-			if next := string(st.word(int(k + 1))); next == "like" || next == "such" {
+			switch string(st.word(int(k + 1))) {
+			case "like", "such":
 				return true
 			}
 		case "describe", "describing", "described", "called", "calling", "labelled", "labelling", "branded":
