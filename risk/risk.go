@@ -169,12 +169,23 @@ type Screener struct {
 	policy  *Policy
 	lex     *lexicon
 	periods []period
+	learned *model    // nil screens with rules alone
 	scratch sync.Pool // *scanState, so steady-state screening allocates little
 }
 
 // New compiles the embedded lexicons with the policy's extra terms. A nil
 // policy means the embedded default.
 func New(p *Policy) (*Screener, error) {
+	learned, err := loadModel()
+	if err != nil {
+		return nil, err
+	}
+	return newScreener(p, learned)
+}
+
+// newScreener builds a screener with the given learned model, or with rules
+// alone when it is nil.
+func newScreener(p *Policy, learned *model) (*Screener, error) {
 	if p == nil {
 		d, err := DefaultPolicy()
 		if err != nil {
@@ -189,7 +200,7 @@ func New(p *Policy) (*Screener, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Screener{policy: p, lex: lex}
+	s := &Screener{policy: p, lex: lex, learned: learned}
 	s.periods, err = p.periods()
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ func (s *Screener) scan(st *scanState) {
 	if st.opts.Context == Incoming {
 		s.safeguardingSignals(st)
 	}
+	if s.learned != nil {
+		s.learnedSignals(st)
+	}
 }
 
 // match finds every lexicon entry in the token stream.
