@@ -550,6 +550,12 @@ func (d *Desk) ChannelNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// CategoryChannels maps each category to the channels a notice of it goes
+// to when its author chooses none (store.DB.DefaultChannels).
+func (d *Desk) CategoryChannels(ctx context.Context) (map[signpost.Category][]string, error) {
+	return d.db.CategoryChannels(ctx)
+}
+
 // StaffNames maps account ids to names, for showing who wrote and
 // approved what.
 func (d *Desk) StaffNames(ctx context.Context) (map[int64]string, error) {

@@ -210,7 +210,7 @@ func TestConsoleAccessibility(t *testing.T) {
 	author.step(risky+"/submit", url.Values{"version": {"1"}})
 	published := itoa(f.srv.snap.Load().notices[0].ID)
 	forms := map[string]url.Values{
-		"compose":  {"headline": {""}, "place_1": {"nowhere"}},
+		"compose":  {"headline": {""}, "place_1": {"nowhere"}, "channels": {"site only", "masto"}},
 		"settings": {"approval_from": {"sometimes"}, "pre_election_from": {"soon"}},
 		"return":   {"version": {"2"}, "comment": {""}},
 	}

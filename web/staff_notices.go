@@ -27,6 +27,7 @@ type Desk interface {
 	Item(ctx context.Context, id int64) (workflow.Item, error)
 	Items(ctx context.Context, f publish.ItemFilter) ([]workflow.Item, error)
 	ChannelNames(ctx context.Context) ([]string, error)
+	CategoryChannels(ctx context.Context) (map[signpost.Category][]string, error)
 	StaffNames(ctx context.Context) (map[int64]string, error)
 
 	Create(ctx context.Context, actor workflow.Actor, action workflow.Action, noticeID int64, in signpost.NoticeInput) (workflow.Item, error)
@@ -191,6 +192,11 @@ type composeView struct {
 	Starts     string // datetime-local value
 	Ends       string
 	Channels   []channelChoice
+	// NoChannels is "the residents' site and feeds only", ticked.
+	NoChannels bool
+	// Defaults are the categories with default channels, which a notice
+	// with no channel ticked goes to.
+	Defaults   []categoryChannels
 	Categories []signpost.Category
 	Statuses   []signpost.Status
 	Options    []placeOption
@@ -202,6 +208,15 @@ type channelChoice struct {
 	Name    string
 	Checked bool
 }
+
+type categoryChannels struct {
+	Category signpost.Category
+	Channels []string
+}
+
+// noChannels is the value of the compose form's "residents' site and feeds
+// only" box, among the channel boxes; channel names cannot contain a space.
+const noChannels = "site only"
 
 // placeInputs is how many place boxes the form offers; a notice about
 // more places names their ward or the whole area.
@@ -224,9 +239,13 @@ func (s *Server) localValue(t *time.Time) string {
 	return t.In(s.loc).Format(localInput)
 }
 
-func (s *Server) newComposeView(ctx context.Context, in signpost.NoticeInput) (composeView, error) {
+// newComposeView fills the compose form with in; siteOnly ticks "the
+// residents' site and feeds only" (in has no channels because its author
+// chose none, not because nothing was chosen yet).
+func (s *Server) newComposeView(ctx context.Context, in signpost.NoticeInput, siteOnly bool) (composeView, error) {
 	v := composeView{Category: string(in.Category), Status: string(in.Status), Headline: in.Headline, Body: in.Body,
-		Starts: s.localValue(in.Starts), Ends: s.localValue(in.Ends), Categories: signpost.Categories, Statuses: signpost.Statuses, Field: fieldErrors{}}
+		Starts: s.localValue(in.Starts), Ends: s.localValue(in.Ends), Categories: signpost.Categories, Statuses: signpost.Statuses, Field: fieldErrors{},
+		NoChannels: siteOnly && len(in.Channels) == 0}
 	for _, p := range in.Places {
 		if p.Kind == signpost.PlaceAll {
 			v.AllArea = true
@@ -248,6 +267,15 @@ func (s *Server) newComposeView(ctx context.Context, in signpost.NoticeInput) (c
 	for _, n := range names {
 		v.Channels = append(v.Channels, channelChoice{Name: n, Checked: chosen[n]})
 	}
+	defaults, err := s.deps.Desk.CategoryChannels(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range signpost.Categories {
+		if len(defaults[c]) > 0 {
+			v.Defaults = append(v.Defaults, categoryChannels{c, defaults[c]})
+		}
+	}
 	snap, err := s.current(ctx)
 	if err != nil {
 		return v, err
@@ -268,10 +296,10 @@ func (s *Server) newComposeView(ctx context.Context, in signpost.NoticeInput) (c
 }
 
 // readNoticeForm reads the compose form. Problems are returned per field
-// so the form can show them all at once.
-func (s *Server) readNoticeForm(r *http.Request) (signpost.NoticeInput, []formError) {
-	var in signpost.NoticeInput
-	var errs []formError
+// so the form can show them all at once. With no channel ticked the notice
+// gets its category's default channels, as the form says, unless "the
+// residents' site and feeds only" is ticked (siteOnly).
+func (s *Server) readNoticeForm(r *http.Request) (in signpost.NoticeInput, siteOnly bool, errs []formError, err error) {
 	in.Category = signpost.Category(r.PostFormValue("category"))
 	if !in.Category.Valid() {
 		errs = append(errs, formError{"category", "Select what the notice is about"})
@@ -327,8 +355,24 @@ func (s *Server) readNoticeForm(r *http.Request) (signpost.NoticeInput, []formEr
 	if in.Starts != nil && in.Ends != nil && in.Ends.Before(*in.Starts) && !hasField(errs, "ends") {
 		errs = append(errs, formError{"ends", "The end must be after the start"})
 	}
-	in.Channels = r.PostForm["channels"]
-	return in, errs
+	for _, c := range r.PostForm["channels"] {
+		if c == noChannels {
+			siteOnly = true
+		} else {
+			in.Channels = append(in.Channels, c)
+		}
+	}
+	switch {
+	case siteOnly && len(in.Channels) > 0:
+		errs = append(errs, formError{"channels", "Choose channels to post to, or the residents' site and feeds only, not both"})
+	case !siteOnly && len(in.Channels) == 0 && in.Category.Valid():
+		defaults, err := s.deps.Desk.CategoryChannels(r.Context())
+		if err != nil {
+			return in, siteOnly, errs, err
+		}
+		in.Channels = defaults[in.Category]
+	}
+	return in, siteOnly, errs, nil
 }
 
 func hasField(errs []formError, prefix string) bool {
@@ -376,7 +420,8 @@ func (s *Server) handleComposeForm() http.Handler {
 			}
 			in, action, noticeID = publish.InputOf(n), workflow.Update, id
 		}
-		v, err := s.newComposeView(r.Context(), in)
+		// An update of a notice that went to no channel keeps it so.
+		v, err := s.newComposeView(r.Context(), in, action == workflow.Update)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -389,7 +434,11 @@ func (s *Server) handleComposeForm() http.Handler {
 // handleCreateItem serves POST /staff/notices: a new draft.
 func (s *Server) handleCreateItem() http.Handler {
 	return s.needDesk(func(w http.ResponseWriter, r *http.Request) {
-		in, errs := s.readNoticeForm(r)
+		in, siteOnly, errs, err := s.readNoticeForm(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		action := workflow.Create
 		var noticeID int64
 		if r.PostFormValue("action") == string(workflow.Update) {
@@ -402,7 +451,6 @@ func (s *Server) handleCreateItem() http.Handler {
 			noticeID = id
 		}
 		var it workflow.Item
-		var err error
 		if len(errs) == 0 {
 			it, err = s.deps.Desk.Create(r.Context(), actorFrom(r), action, noticeID, in)
 			errs = userErrors(err, "headline")
@@ -412,7 +460,7 @@ func (s *Server) handleCreateItem() http.Handler {
 				s.fail(w, r, err)
 				return
 			}
-			v, verr := s.newComposeView(r.Context(), in)
+			v, verr := s.newComposeView(r.Context(), in, siteOnly)
 			if verr != nil {
 				s.fail(w, r, verr)
 				return
@@ -469,7 +517,7 @@ func (s *Server) handleEditForm() http.Handler {
 		if !ok {
 			return
 		}
-		v, err := s.newComposeView(r.Context(), it.Content)
+		v, err := s.newComposeView(r.Context(), it.Content, true)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -486,9 +534,12 @@ func (s *Server) handleEditItem() http.Handler {
 		if !ok {
 			return
 		}
-		in, errs := s.readNoticeForm(r)
+		in, siteOnly, errs, err := s.readNoticeForm(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		version, _ := strconv.Atoi(r.PostFormValue("version"))
-		var err error
 		if len(errs) == 0 {
 			_, err = s.deps.Desk.Edit(r.Context(), actorFrom(r), it.ID, version, in)
 			errs = userErrors(err, "headline")
@@ -498,7 +549,7 @@ func (s *Server) handleEditItem() http.Handler {
 			}
 		}
 		if len(errs) > 0 {
-			v, verr := s.newComposeView(r.Context(), in)
+			v, verr := s.newComposeView(r.Context(), in, siteOnly)
 			if verr != nil {
 				s.fail(w, r, verr)
 				return
