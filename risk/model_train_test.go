@@ -44,10 +44,9 @@ type sample struct {
 	dir   Direction
 	feats []uint32 // buckets, repeated as often as the feature occurs
 	truth [nLearned]bool
-	rules []Category // what the rules alone find
 }
 
-func loadSamples(t testing.TB, rules *Screener, files []string) []sample {
+func loadSamples(t testing.TB, files []string) []sample {
 	t.Helper()
 	st := newScanState()
 	var out []sample
@@ -61,8 +60,6 @@ func loadSamples(t testing.TB, rules *Screener, files []string) []sample {
 			for c, lc := range learnedCategories {
 				s.truth[c] = slices.Contains(e.Categories, lc.cat)
 			}
-			r := rules.Screen(context.Background(), e.Text, Options{Context: dir, PreElection: e.PreElection})
-			s.rules = r.Categories
 			out = append(out, s)
 		}
 	}
@@ -146,7 +143,7 @@ func outOfFold(folds [2][]sample) [2][][nLearned]float64 {
 
 // chooseThresholds picks, per category, the lowest probability at which the
 // signal by itself is at least minPrecision right on the given folds'
-// out-of-fold scores, but never below an even chance. Whether the rules
+// out-of-fold scores, but never below minProbability. Whether the rules
 // found the category is deliberately ignored: they were written against
 // these very examples, so what they miss here says little about what they
 // miss in new text.
@@ -183,10 +180,9 @@ func chooseThresholds(folds [][]sample, p [][][nLearned]float64) [nLearned]float
 // buildModel is the whole training pipeline: thresholds across authors,
 // then weights from every example.
 func buildModel(t testing.TB) (*model, [2][]sample, [2][][nLearned]float64) {
-	rules := rulesOnly(t)
 	var folds [2][]sample
 	for k, files := range authorFolds {
-		folds[k] = loadSamples(t, rules, files)
+		folds[k] = loadSamples(t, files)
 	}
 	p := outOfFold(folds)
 	m := trainModel(append(slices.Clip(folds[0]), folds[1]...))
