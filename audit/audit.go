@@ -56,6 +56,9 @@ const (
 	ChannelEdit   Action = "channel-edit"
 	ChannelTest   Action = "channel-test"
 	ChannelRemove Action = "channel-remove"
+	// ChannelCredentials replaces a channel's credential; the entry never
+	// holds it.
+	ChannelCredentials Action = "channel-credentials"
 )
 
 // Record is what a caller knows about an action. Before and After are

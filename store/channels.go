@@ -166,6 +166,18 @@ func (tx *Tx) SetChannelConfig(ctx context.Context, name string, config json.Raw
 	return nil
 }
 
+// SetChannelCredentials replaces a channel's sealed credentials.
+func (tx *Tx) SetChannelCredentials(ctx context.Context, name, sealed string) error {
+	res, err := tx.Exec(ctx, `UPDATE channels SET credentials = ?, updated_at = ? WHERE name = ?`, sealed, tx.Now(), name)
+	if err != nil {
+		return fmt.Errorf("set credentials of channel %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return signpost.Errorf(signpost.ENOTFOUND, "no channel named %q", name)
+	}
+	return nil
+}
+
 // SetChannelHealth records the outcome of a health check or a delivery:
 // a permanent failure marks the channel unhealthy with its message, a
 // success clears it. Going from healthy to unhealthy starts a new outage,

@@ -97,6 +97,21 @@ func Fields(typ channel.Type) []Field {
 	return append(append([]Field(nil), settings[typ]...), tok)
 }
 
+// SecretFields lists a type's fields that are sealed and never shown:
+// those a credential replacement asks for.
+func SecretFields(typ channel.Type) []Field {
+	var out []Field
+	for _, f := range Fields(typ) {
+		if f.Secret() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Secret says the field is a credential.
+func (f Field) Secret() bool { return f.Name == TokenField }
+
 // setting is where a field's value lives in a channel's configuration.
 func setting(cfg *delivery.ChannelConfig, name string) *string {
 	switch name {

@@ -1,7 +1,7 @@
 // Package manage is what administrators do to channels, from the command
 // line (`signpost channel`) and the staff console (/staff/admin/channels)
-// alike: add one, with its credential sealed before it is stored; test it
-// now; choose the notice categories it publishes by default; and remove
+// alike: add one, with its credential sealed before it is stored; replace
+// that credential when a network revokes it; test it now; choose the notice categories it publishes by default; and remove
 // it. Every change is audited in the same transaction, never with a
 // credential in it. The Alerter e-mails administrators once when a
 // channel stops working.
@@ -181,34 +181,22 @@ func (s *Service) Add(ctx context.Context, actor string, nc NewChannel) (Added, 
 	}
 	var cfg delivery.ChannelConfig
 	var targets []Field
-	for _, f := range Fields(nc.Type) {
+	for _, f := range settings[nc.Type] {
 		v := strings.TrimSpace(nc.Settings[f.Name])
-		if f.Name == TokenField {
-			v = strings.TrimSpace(nc.Token)
-		} else {
-			*setting(&cfg, f.Name) = v
-		}
+		*setting(&cfg, f.Name) = v
 		if msg := f.problem(v); msg != "" {
 			ps = append(ps, Problem{f.Name, msg})
 		} else if f.target(v) != "" {
 			targets = append(targets, f)
 		}
 	}
+	token, generated, tps := credential(nc.Type, map[string]string{TokenField: nc.Token}, true)
+	ps = append(ps, tps...)
 	for _, c := range nc.Categories {
 		if !c.Valid() {
 			ps = append(ps, Problem{"categories", fmt.Sprintf("Category %q is not one of %s", c, categoryList())})
 			break
 		}
-	}
-	token := strings.TrimSpace(nc.Token)
-	generated := false
-	if nc.Type == channel.Webhook && token == "" {
-		var b [32]byte
-		rand.Read(b[:])
-		token, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
-	}
-	if nc.Type == channel.Webhook && len(token) < 16 {
-		ps = append(ps, Problem{TokenField, "The signing secret must be at least 16 characters, or leave it empty for Signpost to make one"})
 	}
 	if len(ps) > 0 {
 		return Added{}, ps
@@ -236,10 +224,7 @@ func (s *Service) Add(ctx context.Context, actor string, nc NewChannel) (Added, 
 	if _, err := delivery.Build(nc.Name, nc.Type, cfg, token, s.net); err != nil {
 		return Added{}, Problems{{Fields(nc.Type)[0].Name, upperFirst(err.Error())}}
 	}
-	if s.keys == nil {
-		return Added{}, s.noKeys
-	}
-	sealed, err := s.keys.Seal([]byte(token), []byte(nc.Name))
+	sealed, err := s.seal(nc.Name, token)
 	if err != nil {
 		return Added{}, err
 	}
@@ -268,6 +253,75 @@ func (s *Service) Add(ctx context.Context, actor string, nc NewChannel) (Added, 
 		out.Secret = token
 	}
 	return out, nil
+}
+
+// credential checks what was typed into a type's secret fields, by
+// Field.Name, and returns the credential to seal. When adding (generate),
+// an empty webhook secret is made here so the receiver can be handed it;
+// a replacement must be typed.
+func credential(typ channel.Type, values map[string]string, generate bool) (token string, generated bool, ps Problems) {
+	for _, f := range SecretFields(typ) {
+		v := strings.TrimSpace(values[f.Name])
+		if typ == channel.Webhook {
+			if v == "" && generate {
+				var b [32]byte
+				rand.Read(b[:])
+				v, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
+			}
+			if len(v) < 16 {
+				msg := "The signing secret must be at least 16 characters"
+				if generate {
+					msg += ", or leave it empty for Signpost to make one"
+				}
+				ps = append(ps, Problem{f.Name, msg})
+			}
+		} else if msg := f.problem(v); msg != "" {
+			ps = append(ps, Problem{f.Name, msg})
+		}
+		token = v
+	}
+	return token, generated, ps
+}
+
+// seal encrypts a channel's credential bound to its name, so a sealed
+// value copied to another channel's row does not open.
+func (s *Service) seal(name, token string) (string, error) {
+	if s.keys == nil {
+		return "", s.noKeys
+	}
+	return s.keys.Seal([]byte(token), []byte(name))
+}
+
+// ReplaceCredentials seals new values for a channel's secret fields (by
+// Field.Name) and stores and audits them in one transaction, then checks
+// the channel with them as Test does, so a working replacement marks a
+// channel that had stopped working as healthy again. Its pending
+// deliveries are kept: they use the new credential when next tried.
+func (s *Service) ReplaceCredentials(ctx context.Context, actor, name string, values map[string]string) (Result, error) {
+	c, err := s.db.Channel(ctx, name)
+	if err != nil {
+		return Result{}, err
+	}
+	token, _, ps := credential(channel.Type(c.Type), values, false)
+	if len(ps) > 0 {
+		return Result{}, ps
+	}
+	sealed, err := s.seal(name, token)
+	if err != nil {
+		return Result{}, err
+	}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetChannelCredentials(ctx, name, sealed); err != nil {
+			return err
+		}
+		_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: audit.ChannelCredentials, Target: target(name),
+			After: map[string]any{"credential": "replaced"}})
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return s.Test(ctx, actor, name)
 }
 
 func target(name string) string { return "channel:" + name }

@@ -175,27 +175,12 @@ func TestChannelLifecycle(t *testing.T) {
 		}
 
 		// Every change is audited under the person, never with a secret.
-		es, err := audit.List(ctx, db, audit.Filter{Target: "channel:masto"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var actions []audit.Action
-		for _, e := range es {
-			actions = append(actions, e.Action)
-			if e.Actor != admin {
-				t.Errorf("%s by %q", e.Action, e.Actor)
-			}
-			for _, b := range []json.RawMessage{e.Before, e.After} {
-				if strings.Contains(string(b), "masto-token-123") || strings.Contains(string(b), "sp1:") {
-					t.Errorf("%s audit holds a secret: %s", e.Action, b)
-				}
-			}
-		}
+		actions := auditedActions(t, db, "channel:masto", admin, "masto-token-123")
 		want := []audit.Action{audit.ChannelAdd, audit.ChannelTest, audit.ChannelTest, audit.ChannelEdit, audit.ChannelRemove}
 		if !slices.Equal(actions, want) {
 			t.Errorf("audited %v, want %v", actions, want)
 		}
-		es, _ = audit.List(ctx, db, audit.Filter{Target: "channel:partner"})
+		es, _ := audit.List(ctx, db, audit.Filter{Target: "channel:partner"})
 		if len(es) != 1 || strings.Contains(string(es[0].After), hook.Secret) {
 			t.Errorf("webhook audit %+v", es)
 		}
@@ -213,4 +198,100 @@ func TestNoKeys(t *testing.T) {
 	if _, err := s.Test(ctx, "cli:x", "x"); signpost.ErrorCode(err) != signpost.EUNAVAILABLE {
 		t.Errorf("test without keys: %v", err)
 	}
+}
+
+func TestReplaceCredentials(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		masto := fake.NewMastodon("new-token-456")
+		defer masto.Close()
+		s := service(t, db, "127.0.0.1/32")
+		const admin = "user:admin@northdale.example"
+		if _, err := s.Add(ctx, admin, NewChannel{Name: "masto", Type: channel.Mastodon, Token: "revoked-token-123",
+			Settings: map[string]string{"server": masto.URL}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Add(ctx, admin, NewChannel{Name: "partner", Type: channel.Webhook, Settings: map[string]string{"url": "https://partner.example/hook"}}); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := s.Test(ctx, admin, "masto"); err != nil || res.Healthy {
+			t.Fatalf("test with the revoked token: %+v, %v", res, err)
+		}
+		before, _ := db.Channel(ctx, "masto")
+
+		problems := []struct {
+			name, channel string
+			values        map[string]string
+		}{
+			{"no token", "masto", map[string]string{"token": "  "}},
+			{"nothing typed", "masto", nil},
+			{"webhook secret too short, none made", "partner", map[string]string{"token": ""}},
+		}
+		for _, tt := range problems {
+			_, err := s.ReplaceCredentials(ctx, admin, tt.channel, tt.values)
+			var ps Problems
+			if !errAs(err, &ps) || len(ps) != 1 || ps[0].Field != TokenField || ps[0].Message == "" || strings.Contains(ps[0].Message, "leave it empty") {
+				t.Errorf("%s: %v, want one problem with the token field", tt.name, err)
+			}
+		}
+		if _, err := s.ReplaceCredentials(ctx, admin, "nope", map[string]string{"token": "x"}); signpost.ErrorCode(err) != signpost.ENOTFOUND {
+			t.Errorf("missing channel: %v", err)
+		}
+		if row, _ := db.Channel(ctx, "masto"); row.Credentials != before.Credentials {
+			t.Error("a refused replacement changed the stored credential")
+		}
+
+		res, err := s.ReplaceCredentials(ctx, admin, "masto", map[string]string{"token": " new-token-456 "})
+		if err != nil || !res.Healthy || !res.Recorded {
+			t.Fatalf("replace: %+v, %v", res, err)
+		}
+		row, _ := db.Channel(ctx, "masto")
+		if row.Credentials == before.Credentials || strings.Contains(row.Credentials, "new-token-456") || !strings.HasPrefix(row.Credentials, "sp1:") {
+			t.Errorf("credentials stored as %q (were %q)", row.Credentials, before.Credentials)
+		}
+		if c, _ := s.Channel(ctx, "masto"); !c.Healthy || c.LastError != "" {
+			t.Errorf("after replacing: %+v", c)
+		}
+		if un, _ := s.Unhealthy(ctx); len(un) != 0 {
+			t.Errorf("still unhealthy: %v", un)
+		}
+		// A wrong replacement is stored too (it is what the admin typed)
+		// and marks the channel as not working.
+		if res, err := s.ReplaceCredentials(ctx, admin, "masto", map[string]string{"token": "typo"}); err != nil || res.Healthy || !res.Recorded {
+			t.Errorf("replace with a wrong token: %+v, %v", res, err)
+		}
+
+		actions := auditedActions(t, db, "channel:masto", admin, "token-456", "typo")
+		want := []audit.Action{audit.ChannelAdd, audit.ChannelTest, audit.ChannelCredentials, audit.ChannelTest, audit.ChannelCredentials, audit.ChannelTest}
+		if !slices.Equal(actions, want) {
+			t.Errorf("audited %v, want %v", actions, want)
+		}
+	})
+}
+
+// auditedActions lists what was audited about target, in order, failing
+// the test for an entry by anyone but actor or holding a secret (any of
+// secrets, or a sealed value).
+func auditedActions(t *testing.T, db *store.DB, target, actor string, secrets ...string) []audit.Action {
+	t.Helper()
+	es, err := audit.List(context.Background(), db, audit.Filter{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []audit.Action
+	for _, e := range es {
+		actions = append(actions, e.Action)
+		if e.Actor != actor {
+			t.Errorf("%s by %q", e.Action, e.Actor)
+		}
+		for _, b := range []json.RawMessage{e.Before, e.After} {
+			for _, secret := range append(secrets, "sp1:") {
+				if strings.Contains(string(b), secret) {
+					t.Errorf("%s audit holds a secret: %s", e.Action, b)
+				}
+			}
+		}
+	}
+	return actions
 }
