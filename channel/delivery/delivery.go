@@ -12,8 +12,10 @@
 // What is guaranteed: the queue never loses a job and never runs one job
 // twice at once; a job whose delivery was recorded does nothing when run
 // again. After a crash, queued jobs resume as soon as a process starts;
-// jobs that were running are rescued after five minutes. The window that remains is a crash after the network accepted a
-// post but before the delivery was recorded: Mastodon (Idempotency-Key),
+// jobs that were running are rescued once the client's rescue period and
+// the attempt's Timeout have both passed (River looks every 30 s). The
+// window that remains is a crash after the network accepted a post but
+// before the delivery was recorded: Mastodon (Idempotency-Key),
 // Bluesky (putRecord under a key derived from the delivery), X
 // (duplicate-content refusal, treated as delivered) and webhooks (delivery
 // id) absorb the retry, and Facebook looks for the message among the
@@ -98,8 +100,13 @@ type Config struct {
 	Backoff func(attempt int) time.Duration
 	// Wait turns a network's Retry-After into the snooze; default adds
 	// up to 10% jitter so throttled jobs do not return in a herd.
-	Wait   func(retryAfter time.Duration) time.Duration
-	Logger *slog.Logger
+	Wait func(retryAfter time.Duration) time.Duration
+	// Timeout bounds one attempt; default DefaultTimeout. River takes
+	// back a job left running by a killed process only once its timeout
+	// has passed as well as the client's RescueStuckJobsAfter, so keep it
+	// no longer than that for deliveries to resume as soon.
+	Timeout time.Duration
+	Logger  *slog.Logger
 }
 
 // Worker runs deliveries.
@@ -115,6 +122,9 @@ func NewWorker(cfg Config) *Worker {
 	}
 	if cfg.Wait == nil {
 		cfg.Wait = func(d time.Duration) time.Duration { return d + time.Duration(rand.Int64N(int64(d)/10+1)) }
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -135,12 +145,13 @@ func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
 	return time.Now().Add(w.cfg.Backoff(job.Attempt))
 }
 
-// jobTimeout bounds one attempt; connectors have their own shorter
-// timeouts (netsafe's 30 s per request).
-const jobTimeout = 2 * time.Minute
+// DefaultTimeout bounds one attempt unless Config says otherwise: a post
+// split into a thread, or Facebook's look-up before a retry, makes several
+// requests, each bounded by the connector's own timeout (netsafe's 30 s).
+const DefaultTimeout = 2 * time.Minute
 
 // Timeout bounds one attempt.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return jobTimeout }
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.cfg.Timeout }
 
 // Work delivers one notice revision to one channel.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
@@ -283,11 +294,11 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], w *Worker, workers int, 
 		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: max(workers, 1)}},
 		Workers:           ws,
 		FetchPollInterval: poll,
-		JobTimeout:        jobTimeout,
+		JobTimeout:        w.cfg.Timeout,
 		// A process killed mid-job leaves the job "running"; River's
 		// default waits an hour before rescuing it, far too long for a
-		// snow-day notice. Five minutes is safely past JobTimeout.
-		RescueStuckJobsAfter: 5 * time.Minute,
+		// snow-day notice. River wants it no shorter than JobTimeout.
+		RescueStuckJobsAfter: max(5*time.Minute, w.cfg.Timeout),
 		Logger:               logger,
 	}
 	if poll > 0 {

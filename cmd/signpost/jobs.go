@@ -36,7 +36,7 @@ func addQueueFlags(fs *flag.FlagSet) *queueFlags {
 		workers: fs.Int("job-workers", 10, "background jobs (deliveries, e-mails) this process works at once, per queue"),
 		poll:    fs.Duration("job-poll", 500*time.Millisecond, "how often to look for queued jobs no notification announced (SQLite has none)"),
 		rescue: fs.Duration("job-rescue-after", 5*time.Minute,
-			"how long a job may show as running before it is taken for orphaned by a killed process and run again; keep it above the longest delivery (2m)"),
+			"how long a job may show as running before it is taken for orphaned by a killed process and run again (River looks every 30s); a delivery attempt is cut off after this long too (at most 2m); replies and e-mail runs are taken back after their own limits if longer (2m, 5m)"),
 		maxBackoff: fs.Duration("retry-max-wait", time.Hour, "the longest wait between a failed delivery and its next attempt when the network did not say (its Retry-After is always honoured)"),
 		allowNet:   fs.String("allow-net", "", "private or loopback ranges channels may reach (e.g. an intranet webhook), comma-separated CIDRs; logged when used"),
 	}
@@ -74,6 +74,10 @@ func openBackground(ctx context.Context, db *store.DB, env *environment, logger 
 			},
 		}),
 		Backoff: func(attempt int) time.Duration { return min(delivery.Backoff(attempt), *qf.maxBackoff) },
+		// River rescues a job left running by a killed process only once
+		// its own timeout has passed too, so a delivery's must not outlast
+		// the rescue period or --job-rescue-after would not be kept.
+		Timeout: min(delivery.DefaultTimeout, *qf.rescue),
 		Logger:  logger,
 	})); err != nil {
 		return nil, err
