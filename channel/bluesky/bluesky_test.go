@@ -127,6 +127,23 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
+// TestExpiryAtLogin injects an expiry into a fresh connector's first call,
+// its login, as a restarted process meets it: a login carries no token to
+// be expired, so it succeeds, the session then meets ExpiredToken and is
+// refreshed, and the post goes through; nothing is taken for a revoked
+// app password.
+func TestExpiryAtLogin(t *testing.T) {
+	t.Parallel()
+	c, srv := newConnector(t, "app-pass-1234")
+	srv.Fail(1, fake.Expired)
+	if _, err := c.Publish(context.Background(), channel.Post{Parts: []string{"one"}}); err != nil {
+		t.Fatalf("publish after an expiry at login: %v", err)
+	}
+	if n := len(srv.Posts()); n != 1 || srv.Sessions() != 1 {
+		t.Errorf("%d posts, %d logins; want 1 post, 1 login", n, srv.Sessions())
+	}
+}
+
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

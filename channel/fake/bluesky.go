@@ -127,9 +127,17 @@ func (b *Bluesky) rateHeaders(h http.Header, reset time.Time) {
 	h.Set("RateLimit-Policy", "5000;w=3600")
 }
 
-func (b *Bluesky) authFail(w http.ResponseWriter, f Fault) {
+// authFail answers as the PDS does for a revoked app password or, with
+// Expired, an expired token. A call that carries no token
+// (createSession) has none to expire: it is served, and the sessions
+// expire so that the next call meets ExpiredToken.
+func (b *Bluesky) authFail(w http.ResponseWriter, r *http.Request, f Fault) {
 	if f == Expired {
 		b.ExpireAccessTokens()
+		if bearer(r) == "" {
+			b.handle(w, r)
+			return
+		}
 		xrpcError(w, http.StatusBadRequest, "ExpiredToken", "Token has expired")
 		return
 	}
@@ -137,9 +145,15 @@ func (b *Bluesky) authFail(w http.ResponseWriter, f Fault) {
 }
 
 func (b *Bluesky) serve(w http.ResponseWriter, r *http.Request) {
-	if b.inject(w, r, b.rateHeaders, b.authFail) {
+	authFail := func(w http.ResponseWriter, f Fault) { b.authFail(w, r, f) }
+	if b.inject(w, r, b.rateHeaders, authFail) {
 		return
 	}
+	b.handle(w, r)
+}
+
+// handle serves a call that no fault was injected into.
+func (b *Bluesky) handle(w http.ResponseWriter, r *http.Request) {
 	nsid, ok := strings.CutPrefix(r.URL.Path, "/xrpc/")
 	if !ok {
 		xrpcError(w, http.StatusNotFound, "NotFound", "not found")
