@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/signpost-uk/signpost"
 	"github.com/signpost-uk/signpost/audit"
+	"github.com/signpost-uk/signpost/channel/delivery"
 	"github.com/signpost-uk/signpost/channel/fake"
 	"github.com/signpost-uk/signpost/publish"
 	"github.com/signpost-uk/signpost/store"
@@ -134,10 +136,14 @@ func newChaos(t *testing.T, engine store.Engine) *chaos {
 	c.vars["SIGNPOST_SECRET_KEY"] = testSecretKey
 	c.vars["MASTO_TOKEN"], c.vars["SKY_TOKEN"], c.vars["FB_TOKEN"], c.vars["X_TOKEN"] = "masto-tok", "sky-pass", "fb-tok", "x-tok"
 	c.must("import", "wards", "../../demo/northdale/wards.csv")
-	c.must("channel", "add", "mastodon", "--name", "masto", "--server", fronts["masto"], "--token-env", "MASTO_TOKEN")
-	c.must("channel", "add", "bluesky", "--name", "sky", "--identifier", "northdale.gov.uk", "--service", fronts["sky"], "--token-env", "SKY_TOKEN")
-	c.must("channel", "add", "facebook", "--name", "fb", "--page-id", "104729", "--graph-url", fronts["fb"], "--token-env", "FB_TOKEN")
-	c.must("channel", "add", "x", "--name", "x", "--api-url", fronts["x"], "--token-env", "X_TOKEN")
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", fronts["masto"], "--token-env", "MASTO_TOKEN", "--allow-net", "127.0.0.1")
+	c.must("channel", "add", "bluesky", "--name", "sky", "--identifier", "northdale.gov.uk", "--service", fronts["sky"], "--token-env", "SKY_TOKEN", "--allow-net", "127.0.0.1")
+	c.must("channel", "add", "facebook", "--name", "fb", "--page-id", "104729", "--token-env", "FB_TOKEN", "--allow-net", "127.0.0.1")
+	c.must("channel", "add", "x", "--name", "x", "--token-env", "X_TOKEN", "--allow-net", "127.0.0.1")
+	// Only tests move Facebook's Graph API or X's API, so the command
+	// line has no setting for them: point the stored channels at the fakes.
+	h.setConfig("fb", func(cfg *delivery.ChannelConfig) { cfg.Graph = fronts["fb"] })
+	h.setConfig("x", func(cfg *delivery.ChannelConfig) { cfg.API = fronts["x"] })
 	// What `signpost notice create --channels …` does, without opening
 	// and migrating the database 200 times over.
 	ctx := context.Background()
@@ -166,6 +172,32 @@ func newChaos(t *testing.T, engine store.Engine) *chaos {
 		}
 	})
 	return h
+}
+
+// setConfig changes a stored channel's settings.
+func (h *chaos) setConfig(name string, change func(*delivery.ChannelConfig)) {
+	h.t.Helper()
+	ctx := context.Background()
+	ch, err := h.db.Channel(ctx, name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var cfg delivery.ChannelConfig
+	if err := json.Unmarshal(ch.Config, &cfg); err != nil {
+		h.t.Fatal(err)
+	}
+	change(&cfg)
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	q := `UPDATE channels SET config = ? WHERE name = ?`
+	if h.db.Engine() == store.Postgres {
+		q = `UPDATE channels SET config = $1 WHERE name = $2`
+	}
+	if _, err := h.db.JobPool().ExecContext(ctx, q, string(b), name); err != nil {
+		h.t.Fatalf("channel %s: %v", name, err)
+	}
 }
 
 // buildSignpost builds the command without the race detector, which
