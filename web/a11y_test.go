@@ -270,11 +270,12 @@ func TestAdminAccessibility(t *testing.T) {
 	addStaff(t, f)
 	admin := signIn(t, f, auth.Admin)
 	forms := map[string]url.Values{
-		"user-add":  {"name": {""}, "email": {"not an address"}, "role": {""}, "password": {"short"}},
-		"user-role": {"email": {staffEmail(auth.Admin)}, "role": {"viewer"}},
-		"retention": {"keep_days": {"-3"}},
-		"cost":      {"channel": {"Phone!"}, "effective_from": {"31/2/2026"}, "fully_loaded": {"1"}, "marginal": {"2"}, "source": {""}},
-		"channel":   {"type": {"email"}, "name": {"Bad Name"}, "smtp": {"mail"}, "categories": {"snow"}},
+		"user-add":    {"name": {""}, "email": {"not an address"}, "role": {""}, "password": {"short"}},
+		"user-role":   {"email": {staffEmail(auth.Admin)}, "role": {"viewer"}},
+		"retention":   {"keep_days": {"-3"}},
+		"cost":        {"channel": {"Phone!"}, "effective_from": {"31/2/2026"}, "fully_loaded": {"1"}, "marginal": {"2"}, "source": {""}},
+		"channel":     {"type": {"email"}, "name": {"Bad Name"}, "smtp": {"mail"}, "categories": {"snow"}},
+		"credentials": {"token": {""}},
 	}
 	// An unhealthy channel, so every page shows the banner too.
 	ctx := context.Background()
@@ -292,6 +293,7 @@ func TestAdminAccessibility(t *testing.T) {
 		{"/test-post/staff/admin/costs?case=cost", "400"},
 		{"/test-post/staff/admin/retention?case=retention", "400"},
 		{"/test-post/staff/admin/channels?case=channel", "400"},
+		{"/test-post/staff/admin/channels/masto/credentials?case=credentials", "400"},
 	} {
 		if r := get(t, h, c.path, "Cookie", cookie); itoa(int64(r.status)) != c.status || !strings.Contains(r.body, "govuk-error-summary") {
 			t.Fatalf("%s: %d %.300s", c.path, r.status, r.body)
@@ -316,6 +318,7 @@ func TestAdminAccessibility(t *testing.T) {
 		"/test-post/staff/admin/channels?case=channel",
 		"/staff/admin/channels/masto",
 		"/staff/admin/channels/masto?done=added",
+		"/test-post/staff/admin/channels/masto/credentials?case=credentials",
 		"/staff/admin/channels/masto/remove",
 	}, map[string]string{"Cookie": cookie})
 }

@@ -186,6 +186,7 @@ func (s *Server) routeTable() []route {
 		{"GET", channelsPath + "/{name}", accessAdmin, s.handleChannel()},
 		{"POST", channelsPath + "/{name}/test", accessAdmin, s.handleChannelTest()},
 		{"POST", channelsPath + "/{name}/categories", accessAdmin, s.handleChannelCategories()},
+		{"POST", channelsPath + "/{name}/credentials", accessAdmin, s.handleChannelCredentials()},
 		{"GET", channelsPath + "/{name}/remove", accessAdmin, s.handleChannelRemove()},
 		{"POST", channelsPath + "/{name}/remove", accessAdmin, s.handleChannelRemove()},
 	}

@@ -25,6 +25,7 @@ type ChannelAdmin interface {
 	Test(ctx context.Context, actor, name string) (manage.Result, error)
 	SetCategories(ctx context.Context, actor, name string, cats []signpost.Category) error
 	Remove(ctx context.Context, actor, name string) (int, error)
+	ReplaceCredentials(ctx context.Context, actor, name string, values map[string]string) (manage.Result, error)
 }
 
 const channelsPath = "/staff/admin/channels"
@@ -69,7 +70,9 @@ type channelView struct {
 	// this response only.
 	Secret string
 	Test   *manage.Result
-	Errors formErrors
+	// Credentials are the inputs of the form that replaces them.
+	Credentials []fieldView
+	Errors      formErrors
 }
 
 type channelRemoveView struct {
@@ -80,10 +83,30 @@ type channelRemoveView struct {
 var channelDone = map[string]string{
 	"added":      "The channel was added. Test it to check its credentials work.",
 	"categories": "The default categories were saved. New notices in them go to this channel unless their author chooses otherwise.",
+	// After replacing credentials, by the outcome of the check that
+	// follows (see credentialsDone).
+	"credentials":           "The credentials were replaced and the check passed: the channel works. Nothing was posted.",
+	"credentials-failed":    "The credentials were replaced, but the network refused them: the channel is marked as not working. Check them and replace them again.",
+	"credentials-unchecked": "The credentials were replaced. The network did not give a clear answer to the check (it timed out or asked to wait), so nothing was recorded: test the channel later.",
+}
+
+// credentialsDone names the banner for a check's outcome.
+func credentialsDone(res manage.Result) string {
+	switch {
+	case res.Healthy:
+		return "credentials"
+	case res.Recorded:
+		return "credentials-failed"
+	}
+	return "credentials-unchecked"
 }
 
 // fieldID is the form input's id for a manage field or problem.
 func fieldID(name string) string { return strings.ReplaceAll(name, "_", "-") }
+
+func newFieldView(f manage.Field, errs formErrors) fieldView {
+	return fieldView{Field: f, ID: fieldID(f.Name), Secret: f.Secret(), Error: errs.For(fieldID(f.Name))}
+}
 
 func categoryViews(checked []signpost.Category) []categoryView {
 	out := make([]categoryView, len(signpost.Categories))
@@ -172,7 +195,7 @@ func (s *Server) handleChannelNew() http.Handler {
 func (s *Server) showChannelForm(w http.ResponseWriter, r *http.Request, status int, typ channel.Type, nc manage.NewChannel, errs formErrors) {
 	v := channelFormView{Type: typ, Name: nc.Name, Categories: categoryViews(nc.Categories), Errors: errs}
 	for _, f := range manage.Fields(typ) {
-		fv := fieldView{Field: f, ID: fieldID(f.Name), Secret: f.Name == manage.TokenField, Error: errs.For(fieldID(f.Name))}
+		fv := newFieldView(f, errs)
 		if !fv.Secret {
 			fv.Value = nc.Settings[f.Name]
 		}
@@ -233,6 +256,9 @@ func (s *Server) showNamedChannel(w http.ResponseWriter, r *http.Request, ca Cha
 
 func (s *Server) showChannel(w http.ResponseWriter, r *http.Request, status int, v *channelView) {
 	v.Categories = categoryViews(v.Channel.Categories)
+	for _, f := range manage.SecretFields(v.Channel.Type) {
+		v.Credentials = append(v.Credentials, newFieldView(f, v.Errors))
+	}
 	s.staffPage(w, r, status, "staff_channel", &page{Title: "Channel " + v.Channel.Name, Error: len(v.Errors) > 0, Staff: staffFrom(r), StaffPath: channelsPath, Data: v})
 }
 
@@ -268,6 +294,30 @@ func (s *Server) handleChannelTest() http.Handler {
 
 // handleChannelCategories serves POST …/{name}/categories.
 func (s *Server) handleChannelCategories() http.Handler {
+	return s.channelChange(func(r *http.Request, ca ChannelAdmin, actor, name string) (string, error) {
+		return "categories", ca.SetCategories(r.Context(), actor, name, formCategories(r))
+	})
+}
+
+// handleChannelCredentials serves POST …/{name}/credentials: replace the
+// channel's credentials, check them, and say how the check went.
+func (s *Server) handleChannelCredentials() http.Handler {
+	return s.channelChange(func(r *http.Request, ca ChannelAdmin, actor, name string) (string, error) {
+		values := map[string]string{}
+		for k, vs := range r.PostForm {
+			if k != auth.CSRFField && len(vs) > 0 {
+				values[k] = vs[0]
+			}
+		}
+		res, err := ca.ReplaceCredentials(r.Context(), actor, name, values)
+		return credentialsDone(res), err
+	})
+}
+
+// channelChange serves a form on a channel's page: change returns the
+// banner to show (a channelDone key) after the redirect back, or Problems
+// to show on the page beside their inputs.
+func (s *Server) channelChange(change func(r *http.Request, ca ChannelAdmin, actor, name string) (done string, err error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ca, ok := s.channelAdmin(w, r)
 		if !ok {
@@ -275,7 +325,7 @@ func (s *Server) handleChannelCategories() http.Handler {
 		}
 		u, _, _ := auth.FromContext(r.Context())
 		name := r.PathValue("name")
-		err := ca.SetCategories(r.Context(), u.Actor(), name, formCategories(r))
+		done, err := change(r, ca, u.Actor(), name)
 		if errs, ok := problemErrors(err); ok {
 			s.showNamedChannel(w, r, ca, name, http.StatusBadRequest, &channelView{Errors: errs})
 			return
@@ -284,7 +334,7 @@ func (s *Server) handleChannelCategories() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, channelsPath+"/"+url.PathEscape(name)+"?done=categories", http.StatusSeeOther)
+		http.Redirect(w, r, channelsPath+"/"+url.PathEscape(name)+"?done="+done, http.StatusSeeOther)
 	})
 }
 

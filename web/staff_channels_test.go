@@ -112,6 +112,37 @@ func TestChannelsAdmin(t *testing.T) {
 		t.Errorf("default channels for waste: %v", got)
 	}
 
+	// Replacing a revoked token: refused without the session's token or
+	// with nothing typed, then checked and reported after a redirect.
+	masto.Fail(1, fake.Unauthorized)
+	if rec := b.do("POST", channelsPath+"/masto/test", url.Values{auth.CSRFField: {tok}}); rec.Code != 200 {
+		t.Fatalf("test: %d", rec.Code)
+	}
+	if rec := b.do("POST", channelsPath+"/masto/credentials", url.Values{"token": {"masto-secret-token"}}); rec.Code != 403 {
+		t.Errorf("replace without CSRF token: %d", rec.Code)
+	}
+	if rec := b.do("POST", channelsPath+"/masto/credentials", url.Values{"token": {" "}, auth.CSRFField: {tok}}); rec.Code != 400 ||
+		!strings.Contains(rec.Body.String(), `<a href="#token">`) || !strings.Contains(rec.Body.String(), `id="token-error"`) {
+		t.Errorf("replace with nothing: %d", rec.Code)
+	}
+	if un, _ := f.db.UnhealthyChannels(ctx); !slices.Equal(un, []string{"masto"}) {
+		t.Fatalf("unhealthy before replacing: %v", un)
+	}
+	rec := b.do("POST", channelsPath+"/masto/credentials", url.Values{"token": {"masto-secret-token"}, auth.CSRFField: {tok}})
+	if loc := rec.Header().Get("Location"); rec.Code != 303 || loc != channelsPath+"/masto?done=credentials" {
+		t.Fatalf("replace: %d %q", rec.Code, loc)
+	}
+	if page := b.do("GET", channelsPath+"/masto?done=credentials", nil).Body.String(); !strings.Contains(page, channelDone["credentials"]) ||
+		!strings.Contains(page, "Working") || strings.Contains(page, "masto-secret-token") {
+		t.Error("the channel page does not say the replaced credentials work")
+	}
+	if un, _ := f.db.UnhealthyChannels(ctx); len(un) != 0 {
+		t.Errorf("unhealthy after replacing: %v", un)
+	}
+	if rec := b.do("POST", channelsPath+"/masto/credentials", url.Values{"token": {"wrong"}, auth.CSRFField: {tok}}); rec.Header().Get("Location") != channelsPath+"/masto?done=credentials-failed" {
+		t.Errorf("replace with a wrong token: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+
 	// Removal says what happens to the waiting delivery, and skips it.
 	if err := f.db.SetDeliveryState(ctx, store.DeliveryJob{NoticeID: 1, Revision: 1, Channel: "partner", Action: "publish", State: store.DeliveryQueued}); err != nil {
 		t.Fatal(err)

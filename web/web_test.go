@@ -322,6 +322,8 @@ func routeExamples(t testing.TB, f *fixture) map[string][]routeExample {
 		"POST /staff/admin/channels/{name}/test":     {{path: "/staff/admin/channels/nope/test", status: 404, form: url.Values{}}},
 		"POST /staff/admin/channels/{name}/categories": {{path: "/staff/admin/channels/example/categories", status: 400, form: url.Values{"categories": {"snow"}}},
 			{path: "/staff/admin/channels/nope/categories", status: 404, form: url.Values{}}},
+		"POST /staff/admin/channels/{name}/credentials": {{path: "/staff/admin/channels/example/credentials", status: 400, form: url.Values{"token": {"short"}}},
+			{path: "/staff/admin/channels/nope/credentials", status: 404, form: url.Values{"token": {"t"}}}},
 		"GET /staff/admin/channels/{name}/remove":  {{path: "/staff/admin/channels/example/remove", status: 200}, {path: "/staff/admin/channels/nope/remove", status: 404}},
 		"POST /staff/admin/channels/{name}/remove": {{path: "/staff/admin/channels/nope/remove", status: 404, form: url.Values{}}},
 		"GET /staff/sso":          {{path: "/staff/sso", status: 404}},
