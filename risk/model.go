@@ -87,19 +87,28 @@ const (
 	saltDir    = 0x165667b19e3779f9
 )
 
-// eachFeature calls fn with the bucket of every feature of the tokenized
-// text, the token it belongs to (-1 for the whole text) and whether it is a
-// word pair ending at that token: each word, its
-// stem when that differs, the pair it makes with the word before it in the
-// same sentence, and who wrote the text. Words are the screener's own
-// normalised tokens, so its handling of leetspeak, look-alike letters and
-// spacing carries over. Nothing is allocated.
-func eachFeature(st *scanState, dir Direction, mask uint32, fn func(tok int, bucket uint32, pair bool)) {
+// feature is one hashed feature of a tokenized text: its bucket, the token
+// it belongs to (-1 for the whole text) and whether it is a word pair
+// ending at that token.
+type feature struct {
+	bucket uint32
+	tok    int32
+	pair   bool
+}
+
+// appendFeatures appends every feature of the tokenized text to dst: each
+// word, its stem when that differs, the pair it makes with the word before
+// it in the same sentence, and who wrote the text. Words are the screener's
+// own normalised tokens, so its handling of leetspeak, look-alike letters
+// and spacing carries over. The features are gathered before any weight is
+// read so the weight reads, which miss the cache, overlap one another
+// instead of waiting on the hashing between them.
+func appendFeatures(dst []feature, st *scanState, dir Direction, mask uint32) []feature {
 	d := uint64(saltDir)
 	if dir == Incoming {
 		d++
 	}
-	fn(-1, mix(d, mask), false)
+	dst = append(dst, feature{bucket: mix(d, mask), tok: -1})
 	var prev uint64
 	prevSent := int32(-1)
 	number := [1]byte{'#'} // every number is one word
@@ -113,15 +122,16 @@ func eachFeature(st *scanState, dir Direction, mask uint32, fn func(tok int, buc
 		// part way through: no second pass.
 		n := stemLen(w)
 		h, hs := wordHash(w, n)
-		fn(i, mix(h, mask), false)
+		dst = append(dst, feature{bucket: mix(h, mask), tok: int32(i)})
 		if n < len(w) {
-			fn(i, mix(hs^saltStem, mask), false)
+			dst = append(dst, feature{bucket: mix(hs^saltStem, mask), tok: int32(i)})
 		}
 		if t.sent == prevSent {
-			fn(i, mix((prev<<7|prev>>57)^h^saltBigram, mask), true)
+			dst = append(dst, feature{bucket: mix((prev<<7|prev>>57)^h^saltBigram, mask), tok: int32(i), pair: true})
 		}
 		prev, prevSent = h, t.sent
 	}
+	return dst
 }
 
 // wordHash is 64-bit FNV-1a of w, and of its first n bytes.
@@ -166,15 +176,15 @@ func stemLen(w []byte) int {
 	return n
 }
 
-// scores sets z to each category's log-odds for the tokenized text.
-func (m *model) scores(st *scanState, dir Direction, z *[nLearned]float64) {
+// scores sets z to each category's log-odds for a text's features.
+func (m *model) scores(feats []feature, z *[nLearned]float64) {
 	var acc [nLearned]int32
-	eachFeature(st, dir, m.mask, func(_ int, b uint32, _ bool) {
-		w := m.w[int(b)*nLearned : int(b)*nLearned+nLearned]
+	for _, f := range feats {
+		w := (*[nLearned]int16)(m.w[int(f.bucket)*nLearned:])
 		for c := range acc {
 			acc[c] += int32(w[c])
 		}
-	})
+	}
 	for c := range z {
 		z[c] = m.bias[c] + float64(acc[c])*m.scale
 	}
@@ -187,10 +197,16 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 func (s *Screener) learnedSignals(st *scanState) {
 	m := s.learned
 	var z [nLearned]float64
-	m.scores(st, st.opts.Context, &z)
+	st.feats = appendFeatures(st.feats[:0], st, st.opts.Context, m.mask)
+	m.scores(st.feats, &z)
 	for c := range learnedCategories {
 		lc := &learnedCategories[c]
 		if lc.incomingOnly && st.opts.Context != Incoming {
+			continue
+		}
+		// Thresholds are probabilities of at least a half, which a
+		// negative score cannot reach: most texts skip the exponential.
+		if z[c] < -1e-3 && m.threshold[c] >= 0.5 {
 			continue
 		}
 		p := sigmoid(z[c])
@@ -218,11 +234,11 @@ func (m *model) explain(st *scanState, c int, p float64) {
 	contrib := make([]float64, len(st.toks))
 	// Words are ranked by their own weight: word pairs would credit
 	// "and" or "of" with the weight of the word beside them.
-	eachFeature(st, st.opts.Context, m.mask, func(tok int, b uint32, pair bool) {
-		if tok >= 0 && !pair && st.toks[tok].flags&tfAlpha != 0 {
-			contrib[tok] += float64(m.w[int(b)*nLearned+c]) * m.scale
+	for _, f := range st.feats {
+		if f.tok >= 0 && !f.pair && st.toks[f.tok].flags&tfAlpha != 0 {
+			contrib[f.tok] += float64(m.w[int(f.bucket)*nLearned+c]) * m.scale
 		}
-	})
+	}
 	top := make([]int, 0, len(st.toks))
 	for i, v := range contrib {
 		if v > 0 {

@@ -56,7 +56,9 @@ func loadSamples(t testing.TB, files []string) []sample {
 			s := sample{example: e, dir: dir}
 			st.reset(e.Text)
 			st.tokenize()
-			eachFeature(st, dir, 1<<featureBits-1, func(_ int, b uint32, _ bool) { s.feats = append(s.feats, b) })
+			for _, f := range appendFeatures(nil, st, dir, 1<<featureBits-1) {
+				s.feats = append(s.feats, f.bucket)
+			}
 			for c, lc := range learnedCategories {
 				s.truth[c] = slices.Contains(e.Categories, lc.cat)
 			}
@@ -131,7 +133,7 @@ func outOfFold(folds [2][]sample) [2][][nLearned]float64 {
 			st.reset(s.Text)
 			st.tokenize()
 			var z [nLearned]float64
-			m.scores(st, s.dir, &z)
+			m.scores(appendFeatures(nil, st, s.dir, m.mask), &z)
 			for c := range z {
 				z[c] = sigmoid(z[c])
 			}

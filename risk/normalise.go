@@ -47,9 +47,10 @@ type scanState struct {
 	now         time.Time
 	preElection bool
 	buf         []byte
-	singles     int  // consecutive single-letter words so far
-	spaced      bool // a run of three or more single letters was seen
-	letters     bool // a single letter txtLetters reads was seen ("c u")
+	singles     int       // consecutive single-letter words so far
+	spaced      bool      // a run of three or more single letters was seen
+	letters     bool      // a single letter txtLetters reads was seen ("c u")
+	feats       []feature // the learned model's features, kept for explain
 }
 
 func newScanState() *scanState {
@@ -58,6 +59,7 @@ func newScanState() *scanState {
 		toks:     make([]token, 0, 128),
 		hits:     make([]hit, 0, 16),
 		findings: make([]rawFinding, 0, 8),
+		feats:    make([]feature, 0, 128),
 	}
 }
 

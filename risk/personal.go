@@ -990,12 +990,13 @@ var fullMonths = map[string]bool{
 // person, since a meeting date reads the same way.
 func (s *Screener) wordDates(st *scanState) {
 	for i := 1; i+1 < len(st.toks); i++ {
-		w := string(st.word(i))
-		if !fullMonths[w] || (st.toks[i].flags&tfCap == 0 && (w == "may" || w == "march")) {
-			continue
-		}
+		// The year first: four digits are rarer than a month's name.
 		y := st.toks[i+1]
 		if y.flags&tfAllDigits == 0 || y.end-y.start != 4 {
+			continue
+		}
+		w := string(st.word(i))
+		if !fullMonths[w] || (st.toks[i].flags&tfCap == 0 && (w == "may" || w == "march")) {
 			continue
 		}
 		year, _ := readNum(st.text, int(y.start), 4)

@@ -257,6 +257,8 @@ func (s *Screener) report(st *scanState) Report {
 	if len(fs) == 0 {
 		return rep
 	}
+	// One allocation: there are never more findings than raw ones.
+	rep.Findings = make([]Finding, 0, len(fs))
 	slices.SortStableFunc(fs, func(a, b rawFinding) int {
 		if a.start != b.start {
 			return a.start - b.start

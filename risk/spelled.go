@@ -13,11 +13,16 @@ import "strings"
 // (spaced or not), bracketed, or the bare word.
 var atMarks = [...]string{"@", "(at)", "[at]", "{at}", " at "}
 
-// spelledEmails looks only where an "at" is written, so text without one
-// costs a few substring searches.
+// spelledEmails looks only where an "at" is written. One quick read finds
+// which kinds of mark the text could hold, and only those are searched
+// for: most posts have no "@" or bracketed "at", and many no " at ".
 func (s *Screener) spelledEmails(st *scanState) {
 	text := st.text
-	for _, mark := range atMarks {
+	marks := possibleAtMarks(text)
+	for m, mark := range atMarks {
+		if marks&(1<<m) == 0 {
+			continue
+		}
 		for off := 0; off < len(text); {
 			k := strings.Index(text[off:], mark)
 			if k < 0 {
@@ -30,6 +35,36 @@ func (s *Screener) spelledEmails(st *scanState) {
 			off = s.spelledEmailAt(st, i)
 		}
 	}
+}
+
+// possibleAtMarks sets bit m for each atMarks[m] that text could hold: an
+// "@", or an "at" just after a space or an opening bracket. It may set a
+// bit for a mark that is not there, never leave one clear that is.
+func possibleAtMarks(text string) uint8 {
+	var marks uint8
+	if strings.IndexByte(text, '@') >= 0 {
+		marks |= 1 << 0
+	}
+	for off := 1; off < len(text); {
+		k := strings.Index(text[off:], "at")
+		if k < 0 {
+			break
+		}
+		switch text[off+k-1] {
+		case '(':
+			marks |= 1 << 1
+		case '[':
+			marks |= 1 << 2
+		case '{':
+			marks |= 1 << 3
+		case ' ':
+			if j := off + k + 2; j < len(text) && text[j] == ' ' {
+				marks |= 1 << 4
+			}
+		}
+		off += k + 1
+	}
+	return marks
 }
 
 // spelledEmailAt reads an address whose "at" starts at text[i] and returns
