@@ -23,13 +23,14 @@ import (
 
 func runChannel(ctx context.Context, args []string, env *environment) error {
 	subs := map[string]func(context.Context, []string, *environment) error{
-		"add": channelAdd, "list": channelList, "test": channelTest, "remove": channelRemove, "rotate": channelRotate,
+		"add": channelAdd, "list": channelList, "test": channelTest, "credentials": channelCredentials, "remove": channelRemove, "rotate": channelRotate,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(env.stderr, "Usage: signpost channel add|list|test|remove|rotate [flags]\n\n"+
+		fmt.Fprintln(env.stderr, "Usage: signpost channel add|list|test|credentials|remove|rotate [flags]\n\n"+
 			"  add <type> --name NAME …   add a channel: mastodon, bluesky, facebook, x, email or webhook\n"+
 			"  list                       list channels and their health (never their credentials)\n"+
 			"  test NAME                  check a channel's credentials without posting\n"+
+			"  credentials NAME …         replace a channel's credentials (a revoked or expired token) and check them\n"+
 			"  remove NAME                delete a channel\n"+
 			"  rotate                     re-seal every channel's credentials with the current SIGNPOST_SECRET_KEY\n\n"+
 			"Credentials are read from an environment variable named by --token-env, or from standard input\n"+
@@ -37,7 +38,7 @@ func runChannel(ctx context.Context, args []string, env *environment) error {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return signpost.Errorf(signpost.EINVALID, "channel needs an action: add, list, test, remove or rotate")
+		return signpost.Errorf(signpost.EINVALID, "channel needs an action: add, list, test, credentials, remove or rotate")
 	}
 	return subs[args[0]](ctx, args[1:], env)
 }
@@ -54,8 +55,7 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 		"  webhook:  --url URL                                        token: signing secret (generated and printed if none given)", env)
 	dsn := addDBFlag(fs)
 	name := fs.String("name", "", "a short name for the channel, e.g. mastodon-main")
-	tokenEnv := fs.String("token-env", "", "name of the environment variable holding the token or password")
-	tokenStdin := fs.Bool("token-stdin", false, "read the token or password from standard input")
+	tf := addTokenFlags(fs, "the token or password")
 	allow := fs.String("allow-net", "", "private or loopback ranges the channel may reach (e.g. an intranet webhook), as for serve")
 	// One flag per setting of every type, named as the staff console's
 	// form fields are.
@@ -84,17 +84,14 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	if err := parseFlags(fs, args[1:], env); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return signpost.Errorf(signpost.EINVALID, "unexpected argument %q: tokens are never taken from the command line; use --token-env or --token-stdin", fs.Arg(0))
+	token, err := tf.read(fs, env)
+	if err != nil {
+		return err
 	}
 	if *name == "" {
 		return signpost.Errorf(signpost.EINVALID, "--name is required")
 	}
 	keys, err := secret.FromEnv(env.getenv)
-	if err != nil {
-		return err
-	}
-	token, err := readToken(env, *tokenEnv, *tokenStdin)
 	if err != nil {
 		return err
 	}
@@ -111,14 +108,10 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	for _, c := range categories {
 		nc.Categories = append(nc.Categories, signpost.Category(strings.ToLower(c)))
 	}
-	return withDB(ctx, *dsn, func(db *store.DB) error {
-		svc, err := channelService(db, env, keys, *allow)
-		if err != nil {
-			return err
-		}
+	return withChannelService(ctx, *dsn, env, keys, *allow, func(svc *manage.Service) error {
 		added, err := svc.Add(ctx, cliActor(env), nc)
 		if ps, ok := err.(manage.Problems); ok {
-			return cliProblems(typ, ps)
+			return cliProblems(ps)
 		}
 		if err != nil {
 			return err
@@ -131,15 +124,12 @@ func channelAdd(ctx context.Context, args []string, env *environment) error {
 	})
 }
 
-// cliProblems names each problem by its flag.
-func cliProblems(typ channel.Type, ps manage.Problems) error {
-	flags := map[string]string{"name": "name", "categories": "categories"}
-	for _, f := range manage.Fields(typ) {
-		flags[f.Name] = f.Flag()
-	}
+// cliProblems names each problem by its flag, which a field's name
+// decides whatever the channel's type.
+func cliProblems(ps manage.Problems) error {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
-		msgs[i] = "--" + flags[p.Field] + ": " + p.Message
+		msgs[i] = "--" + manage.Field{Name: p.Field}.Flag() + ": " + p.Message
 	}
 	return signpost.Errorf(signpost.EINVALID, "%s", strings.Join(msgs, "; "))
 }
@@ -159,8 +149,40 @@ func channelService(db *store.DB, env *environment, keys *secret.Keyring, allowN
 	return manage.New(cfg), nil
 }
 
-// readToken reads the secret from the named variable or standard input.
-func readToken(env *environment, varName string, stdin bool) (string, error) {
+// withChannelService runs fn with a Service over the database at dsn.
+func withChannelService(ctx context.Context, dsn string, env *environment, keys *secret.Keyring, allowNet string, fn func(*manage.Service) error) error {
+	return withDB(ctx, dsn, func(db *store.DB) error {
+		svc, err := channelService(db, env, keys, allowNet)
+		if err != nil {
+			return err
+		}
+		return fn(svc)
+	})
+}
+
+// tokenFlags are how a command takes a secret: from an environment
+// variable or standard input, never from the command line, where it would
+// land in shell history and process listings.
+type tokenFlags struct {
+	env   *string
+	stdin *bool
+}
+
+func addTokenFlags(fs *flag.FlagSet, what string) tokenFlags {
+	return tokenFlags{
+		env:   fs.String("token-env", "", "name of the environment variable holding "+what),
+		stdin: fs.Bool("token-stdin", false, "read "+what+" from standard input"),
+	}
+}
+
+// read refuses arguments left after the flags (most likely a token typed
+// on the command line, so not repeated in the error), then reads the
+// token from the named variable or standard input; "" if neither is given.
+func (tf tokenFlags) read(fs *flag.FlagSet, env *environment) (string, error) {
+	if fs.NArg() > 0 {
+		return "", signpost.Errorf(signpost.EINVALID, "unexpected argument after the flags: tokens are never taken from the command line; use --token-env or --token-stdin")
+	}
+	varName, stdin := *tf.env, *tf.stdin
 	switch {
 	case varName != "" && stdin:
 		return "", signpost.Errorf(signpost.EINVALID, "give either --token-env or --token-stdin, not both")
@@ -235,23 +257,15 @@ func channelTest(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("channel test", "NAME [--allow-net CIDR,…]\n\nChecks the channel's credentials without posting and records the result.", env)
 	dsn := addDBFlag(fs)
 	allow := fs.String("allow-net", "", "private or loopback ranges channels may reach (e.g. an intranet webhook); logged when used")
-	name, rest, err := channelNameArg(args)
+	name, err := parseChannelArgs(fs, args, env)
 	if err != nil {
-		fs.Usage()
-		return err
-	}
-	if err := parseFlags(fs, rest, env); err != nil {
 		return err
 	}
 	keys, err := secret.FromEnv(env.getenv)
 	if err != nil {
 		return err
 	}
-	return withDB(ctx, *dsn, func(db *store.DB) error {
-		svc, err := channelService(db, env, keys, *allow)
-		if err != nil {
-			return err
-		}
+	return withChannelService(ctx, *dsn, env, keys, *allow, func(svc *manage.Service) error {
 		res, err := svc.Test(ctx, cliActor(env), name)
 		if err != nil {
 			return err
@@ -264,22 +278,53 @@ func channelTest(ctx context.Context, args []string, env *environment) error {
 	})
 }
 
-func channelRemove(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("channel remove", "NAME", env)
+func channelCredentials(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("channel credentials", "NAME (--token-env VAR | --token-stdin) [--allow-net CIDR,…]\n\n"+
+		"Replaces the channel's credentials, when the network has revoked or expired them, and checks the\n"+
+		"channel with the new ones (a channel that passes works again). Deliveries waiting for it are kept.", env)
 	dsn := addDBFlag(fs)
-	name, rest, err := channelNameArg(args)
+	tf := addTokenFlags(fs, "the new token or password")
+	allow := fs.String("allow-net", "", "private or loopback ranges the channel may reach (e.g. an intranet webhook), as for serve")
+	name, err := parseChannelArgs(fs, args, env)
 	if err != nil {
-		fs.Usage()
 		return err
 	}
-	if err := parseFlags(fs, rest, env); err != nil {
+	token, err := tf.read(fs, env)
+	if err != nil {
 		return err
 	}
-	return withDB(ctx, *dsn, func(db *store.DB) error {
-		svc, err := channelService(db, env, nil, "")
+	keys, err := secret.FromEnv(env.getenv)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return signpost.Errorf(signpost.EINVALID, "give the new token: name the variable holding it with --token-env, or pipe it in with --token-stdin")
+	}
+	return withChannelService(ctx, *dsn, env, keys, *allow, func(svc *manage.Service) error {
+		res, err := svc.ReplaceCredentials(ctx, cliActor(env), name, map[string]string{manage.TokenField: token})
+		if ps, ok := err.(manage.Problems); ok {
+			return cliProblems(ps)
+		}
 		if err != nil {
 			return err
 		}
+		fmt.Fprintf(env.stdout, "replaced the credentials of channel %s\n", name)
+		if !res.Healthy {
+			return signpost.Errorf(signpost.EUNAVAILABLE, "channel %s failed its check with the new credentials: %s", name, res.Message)
+		}
+		fmt.Fprintf(env.stdout, "channel %s: ok\n", name)
+		return nil
+	})
+}
+
+func channelRemove(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("channel remove", "NAME", env)
+	dsn := addDBFlag(fs)
+	name, err := parseChannelArgs(fs, args, env)
+	if err != nil {
+		return err
+	}
+	return withChannelService(ctx, *dsn, env, nil, "", func(svc *manage.Service) error {
 		skipped, err := svc.Remove(ctx, cliActor(env), name)
 		if err != nil {
 			return err
@@ -311,10 +356,12 @@ func channelRotate(ctx context.Context, args []string, env *environment) error {
 	})
 }
 
-// channelNameArg takes the leading channel name, so flags may follow it.
-func channelNameArg(args []string) (string, []string, error) {
+// parseChannelArgs takes the leading channel name, so flags may follow
+// it, then parses the flags.
+func parseChannelArgs(fs *flag.FlagSet, args []string, env *environment) (string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return "", nil, signpost.Errorf(signpost.EINVALID, "give the channel name first")
+		fs.Usage()
+		return "", signpost.Errorf(signpost.EINVALID, "give the channel name first")
 	}
-	return args[0], args[1:], nil
+	return args[0], parseFlags(fs, args[1:], env)
 }

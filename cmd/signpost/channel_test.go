@@ -146,10 +146,58 @@ func TestChannelRotate(t *testing.T) {
 	}
 }
 
+// TestChannelCredentials replaces a revoked token, read as channel add
+// reads it, and checks the channel works again.
+func TestChannelCredentials(t *testing.T) {
+	t.Parallel()
+	masto := fake.NewMastodon("new-token-456")
+	defer masto.Close()
+	c := channelCLI(t)
+	c.vars["OLD_TOKEN"] = "revoked-token-123"
+	c.vars["NEW_TOKEN"] = "new-token-456"
+	c.must("channel", "add", "mastodon", "--name", "masto", "--server", masto.URL, "--token-env", "OLD_TOKEN", "--allow-net", "127.0.0.1")
+	if _, _, err := c.run("", "channel", "test", "masto", "--allow-net", "127.0.0.1"); signpost.ErrorCode(err) != signpost.EUNAVAILABLE {
+		t.Fatalf("test with the revoked token: %v", err)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"token on argv is refused", "", []string{"masto", "--token", "new-token-456"}, "flag provided but not defined"},
+		{"stray argument", "", []string{"masto", "new-token-456"}, "never taken from the command line"},
+		{"no token", "", []string{"masto"}, "give the new token"},
+		{"both sources", "t\n", []string{"masto", "--token-env", "NEW_TOKEN", "--token-stdin"}, "not both"},
+		{"empty variable", "", []string{"masto", "--token-env", "NOPE"}, "empty or not set"},
+		{"no name", "", []string{"--token-env", "NEW_TOKEN"}, "give the channel name first"},
+		{"missing channel", "", []string{"nope", "--token-env", "NEW_TOKEN"}, `no channel named "nope"`},
+		{"wrong token", "typo\n", []string{"masto", "--token-stdin", "--allow-net", "127.0.0.1"}, "failed its check with the new credentials"},
+	}
+	for _, tt := range tests {
+		_, _, err := c.run(tt.stdin, append([]string{"channel", "credentials"}, tt.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "new-token-456") {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	out, _, err := c.run("new-token-456\n", "channel", "credentials", "masto", "--token-stdin", "--allow-net", "127.0.0.1")
+	if err != nil || !strings.Contains(out, "replaced the credentials of channel masto") || !strings.Contains(out, "channel masto: ok") {
+		t.Fatalf("replace: %q, %v", out, err)
+	}
+	if out := c.must("channel", "list"); strings.Contains(out, "UNHEALTHY") || strings.Contains(out, "new-token-456") {
+		t.Errorf("list after replacing: %q", out)
+	}
+	// A webhook's new secret is checked as when adding, by its flag.
+	c.must("channel", "add", "webhook", "--name", "partner", "--url", "https://partner.example/hook")
+	if _, _, err := c.run("short\n", "channel", "credentials", "partner", "--token-stdin"); err == nil || !strings.Contains(err.Error(), "--token-env: The signing secret must be at least 16 characters") {
+		t.Errorf("short webhook secret: %v", err)
+	}
+}
+
 func TestChannelHelp(t *testing.T) {
 	t.Parallel()
 	c := channelCLI(t)
-	for _, args := range [][]string{{"channel", "--help"}, {"channel", "add", "--help"}, {"channel", "list", "--help"}} {
+	for _, args := range [][]string{{"channel", "--help"}, {"channel", "add", "--help"}, {"channel", "list", "--help"}, {"channel", "credentials", "x", "--help"}} {
 		_, errOut, err := c.run("", args...)
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut, "Usage: signpost channel") {
 			t.Errorf("%v: %v %q", args, err, errOut)
