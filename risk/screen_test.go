@@ -630,3 +630,22 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// firstAtMarks must find exactly what searching for each mark finds, or
+// spelled-out addresses would be missed.
+func TestFirstAtMarks(t *testing.T) {
+	texts := []string{
+		"", "@", "at", " at", " at ", "at the hall", "that", "meet at 6 at the hall",
+		"priya [at] hotmail", "(at", "x (at) y {at} z", "d.hughes77 @ icloud . com",
+		"cat(at)dog@home at ", "at[at]", "{at}", "what at?",
+	}
+	texts = append(texts, benchCorpus(1<<12)...)
+	for _, text := range texts {
+		got := firstAtMarks(text)
+		for m, mark := range atMarks {
+			if want := strings.Index(text, mark); got[m] != want {
+				t.Errorf("firstAtMarks(%q)[%q] = %d, want %d", text, mark, got[m], want)
+			}
+		}
+	}
+}

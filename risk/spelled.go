@@ -14,16 +14,14 @@ import "strings"
 var atMarks = [...]string{"@", "(at)", "[at]", "{at}", " at "}
 
 // spelledEmails looks only where an "at" is written. One quick read finds
-// which kinds of mark the text could hold, and only those are searched
-// for: most posts have no "@" or bracketed "at", and many no " at ".
+// where each kind of mark first appears, if at all, and only those are
+// searched for from there: most posts have no "@" or bracketed "at", and
+// many no " at ".
 func (s *Screener) spelledEmails(st *scanState) {
 	text := st.text
-	marks := possibleAtMarks(text)
+	first := firstAtMarks(text)
 	for m, mark := range atMarks {
-		if marks&(1<<m) == 0 {
-			continue
-		}
-		for off := 0; off < len(text); {
+		for off := first[m]; off >= 0 && off < len(text); {
 			k := strings.Index(text[off:], mark)
 			if k < 0 {
 				break
@@ -37,34 +35,30 @@ func (s *Screener) spelledEmails(st *scanState) {
 	}
 }
 
-// possibleAtMarks sets bit m for each atMarks[m] that text could hold: an
-// "@", or an "at" just after a space or an opening bracket. It may set a
-// bit for a mark that is not there, never leave one clear that is.
-func possibleAtMarks(text string) uint8 {
-	var marks uint8
-	if strings.IndexByte(text, '@') >= 0 {
-		marks |= 1 << 0
-	}
-	for off := 1; off < len(text); {
-		k := strings.Index(text[off:], "at")
-		if k < 0 {
-			break
+// firstAtMarks returns the offset of the first of each of atMarks in text,
+// or -1 where there is none.
+func firstAtMarks(text string) [len(atMarks)]int {
+	first := [len(atMarks)]int{strings.IndexByte(text, '@'), -1, -1, -1, -1}
+	for i := 1; i+2 < len(text); i++ {
+		if text[i] != 'a' || text[i+1] != 't' {
+			continue
 		}
-		switch text[off+k-1] {
-		case '(':
-			marks |= 1 << 1
-		case '[':
-			marks |= 1 << 2
-		case '{':
-			marks |= 1 << 3
-		case ' ':
-			if j := off + k + 2; j < len(text) && text[j] == ' ' {
-				marks |= 1 << 4
-			}
+		m := -1
+		switch c, d := text[i-1], text[i+2]; {
+		case c == '(' && d == ')':
+			m = 1
+		case c == '[' && d == ']':
+			m = 2
+		case c == '{' && d == '}':
+			m = 3
+		case c == ' ' && d == ' ':
+			m = 4
 		}
-		off += k + 1
+		if m > 0 && first[m] < 0 {
+			first[m] = i - 1
+		}
 	}
-	return marks
+	return first
 }
 
 // spelledEmailAt reads an address whose "at" starts at text[i] and returns
